@@ -1,0 +1,60 @@
+# tapir - passive API sensor. See README.md.
+#
+#   make          build/tapir (optimised)
+#   make check    ASan+UBSan build, unit tests, pcap golden and oracle tests, live test
+#   make demo     replay the bundled demo capture and show what tapir found
+#   make clean
+
+CC      ?= cc
+CSTD     = -std=c11 -D_GNU_SOURCE
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+OPT      = -O2 -g
+LIBS     = -lpcap -lyaml
+DEPS_PKGS = build-essential libpcap-dev
+
+LIB_SRC  = $(filter-out sensor/main.c,$(wildcard decoders/*.c sensor/*.c models/*.c config/*.c))
+TEST_SRC = $(wildcard test/test_*.c)
+
+REL_OBJ  = $(LIB_SRC:%.c=build/rel/%.o)
+SAN_OBJ  = $(LIB_SRC:%.c=build/san/%.o)
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TESTS    = $(TEST_SRC:test/%.c=build/san/%)
+
+.PHONY: all check demo clean deps
+
+all: deps build/tapir
+
+# Installs the Debian packages the build needs when they are missing (as root),
+# or says exactly what to install.
+deps:
+	@sh test/ensure-deps.sh build
+
+build/tapir: build/rel/sensor/main.o $(REL_OBJ)
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+build/tapir-san: build/san/sensor/main.o $(SAN_OBJ)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -MMD -MP -c -o $@ $<
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+build/san/test_%: build/san/test/test_%.o $(SAN_OBJ)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+check: 
+	@sh test/ensure-deps.sh check
+	@$(MAKE) --no-print-directory build/tapir build/tapir-san $(TESTS)
+	@sh test/run.sh
+
+demo: all
+	@sh test/demo.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

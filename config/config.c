@@ -1,0 +1,1179 @@
+/*
+ * config.c - the configuration file: YAML -> struct tapir_config.
+ *
+ * The file is read whole (at most FILE_MAX bytes) and composed into a node
+ * tree with libyaml's document API (YAML 1.1 syntax; this is the only file that
+ * uses libyaml). The tree is then walked against the key tables below: each
+ * table lists the keys a mapping may hold, each key its type, its place in the
+ * struct and its range. Walking stops at the first problem and reports it as
+ * "FILE:LINE:COL: KEY.PATH: what is wrong", the position being the 1-based
+ * start of the offending node.
+ *
+ * Typing is strict, because a configuration mistake on a sensor is silent
+ * until the incident it missed:
+ *   - integers and booleans are plain scalars: `snaplen: "1500"` is a string;
+ *     integers are unsigned decimal digits; booleans are true or false only
+ *     (not yes/no/on/off);
+ *   - sizes are "64MiB", "512K", "4096": units B, K/KB/KiB, M/MB/MiB, G/GB/GiB,
+ *     all 1024-based;
+ *   - durations need a unit: ms, s, m, h, d;
+ *   - an empty value is only accepted for a mapping (a section whose keys are
+ *     all commented out), where it means "keep the defaults";
+ *   - anchors and aliases are resolved by libyaml and accepted (an error in an
+ *     aliased value points at the anchored node); merge keys (<<) and tags
+ *     (!!int, !vault) are not supported;
+ *   - one document per file.
+ * The load works on a copy: *c changes only when the whole file is valid.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#define KiB 1024ull
+#define MiB (1024ull * KiB)
+#define GiB (1024ull * MiB)
+#define MSEC 1000ull
+#define SEC (1000ull * MSEC)
+#define MIN (60ull * SEC)
+#define HOUR (60ull * MIN)
+#define DAY (24ull * HOUR)
+
+/* A configuration file is a page of text; the cap stops a wrong path (a
+ * capture, a log) from being read into memory whole. */
+#define FILE_MAX (1u << 20)
+/* Longest api.sensitive glob. */
+#define GLOB_MAX 1023
+/* Most keys one mapping may hold (the top level has 10). */
+#define KEYS_MAX 12
+/* Buffer for one user value quoted into a message (40 bytes, escaped). */
+#define QUOTE_SIZE 200
+
+enum kind {
+	K_MAP,       /* a nested mapping of `sub` keys, then `after` */
+	K_U32,       /* decimal integer in [min, max] into uint32_t */
+	K_U64,       /* decimal integer in [min, max] into uint64_t */
+	K_SIZE,      /* config_parse_size in [min, max] into uint64_t */
+	K_DUR,       /* config_parse_duration in [min, max] into uint64_t */
+	K_BOOL,      /* true or false into bool */
+	K_STR,       /* 1..max bytes into char[max + 1] */
+	K_HHMM,      /* "HH:MM" into uint16_t minutes */
+	K_DAYS,      /* sequence of mon..sun into a uint8_t tm_wday mask */
+	K_SENSITIVE, /* sequence of "[METHOD ]/glob" into struct config_api */
+};
+
+#define F_MULTILINE 1u /* tabs and line breaks allowed (BPF filters) */
+
+struct ctx;
+typedef int (*check_fn)(struct ctx *c, const yaml_node_t *n, const char *s);
+typedef int (*after_fn)(struct ctx *c, const yaml_node_t *map,
+			const yaml_node_t *const vals[KEYS_MAX]);
+
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t off;            /* offsetof(struct tapir_config, field) */
+	uint64_t min, max;     /* value range; for strings, max length */
+	const struct key *sub; /* K_MAP: its keys, ending with {0} */
+	after_fn after;        /* K_MAP: checks across its keys */
+	check_fn check;        /* K_STR: further validation */
+	unsigned flags;
+};
+
+struct ctx {
+	const char *file;
+	yaml_document_t *doc;
+	struct tapir_config *cfg;        /* the copy being filled */
+	const struct tapir_config *orig; /* what the caller had; owns its pointers */
+	char *err;
+	size_t errlen;
+	char path[256];                  /* key path of the node being read */
+	size_t pathlen;
+};
+
+/* ---- messages ---- */
+
+/*
+ * Writes user text as a double-quoted C-style string, escaped and cut to 40
+ * bytes (on a UTF-8 boundary), so a message stays one printable line.
+ */
+static const char *quote(char *dst, size_t cap, const char *s, size_t len)
+{
+	size_t n = 0, i, take = len;
+	bool cut = false;
+
+	if (take > 40) {
+		take = 40;
+		while (take > 0 && ((unsigned char)s[take] & 0xC0) == 0x80)
+			take--;
+		cut = true;
+	}
+	dst[n++] = '"';
+	for (i = 0; i < take && n + 8 < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\')
+			n += (size_t)snprintf(dst + n, cap - n, "\\%c", ch);
+		else if (ch == '\n')
+			n += (size_t)snprintf(dst + n, cap - n, "\\n");
+		else if (ch == '\t')
+			n += (size_t)snprintf(dst + n, cap - n, "\\t");
+		else if (ch < 0x20 || ch == 0x7f)
+			n += (size_t)snprintf(dst + n, cap - n, "\\x%02x", ch);
+		else
+			dst[n++] = (char)ch;
+	}
+	n += (size_t)snprintf(dst + n, cap - n, "%s\"", cut ? "..." : "");
+	return dst;
+}
+
+static void put_err(char *err, size_t errlen, const char *file, size_t line0, size_t col0,
+		    const char *path, const char *msg)
+{
+	if (!err || errlen == 0)
+		return;
+	snprintf(err, errlen, "%s:%zu:%zu: %s%s%s", file, line0 + 1, col0 + 1, path,
+		 *path ? ": " : "", msg);
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	put_err(c->err, c->errlen, c->file, n->start_mark.line, n->start_mark.column,
+		c->path, msg);
+	return -1;
+}
+
+static void path_append(struct ctx *c, int w)
+{
+	if (w > 0)
+		c->pathlen += (size_t)w;
+	if (c->pathlen >= sizeof c->path)
+		c->pathlen = sizeof c->path - 1;
+}
+
+/* Appends ".name" (or "name" at the top) to the key path. */
+static void path_key(struct ctx *c, const char *name)
+{
+	path_append(c, snprintf(c->path + c->pathlen, sizeof c->path - c->pathlen, "%s%s",
+				c->pathlen ? "." : "", name));
+}
+
+/* Appends "[i]" to the key path. */
+static void path_index(struct ctx *c, size_t i)
+{
+	path_append(c, snprintf(c->path + c->pathlen, sizeof c->path - c->pathlen, "[%zu]", i));
+}
+
+static void path_pop(struct ctx *c, size_t len)
+{
+	c->pathlen = len;
+	c->path[len] = '\0';
+}
+
+/* ---- nodes ---- */
+
+static const char *scalar_text(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+	size_t i;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+		if (strcmp(scalar_text(n), nulls[i]) == 0)
+			return true;
+	return false;
+}
+
+static const char *describe(const yaml_node_t *n, char *buf, size_t cap)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a sequence";
+	case YAML_SCALAR_NODE:
+		if (is_null(n))
+			return "nothing";
+		return quote(buf, cap, scalar_text(n), n->data.scalar.length);
+	default:
+		return "nothing";
+	}
+}
+
+static const char *default_tag(yaml_node_type_t t)
+{
+	return t == YAML_MAPPING_NODE    ? YAML_DEFAULT_MAPPING_TAG
+	       : t == YAML_SEQUENCE_NODE ? YAML_DEFAULT_SEQUENCE_TAG
+					 : YAML_DEFAULT_SCALAR_TAG;
+}
+
+/*
+ * Checks that n is a node of `type` (`what` names it for the message).
+ * Returns 0 when it is, 1 when n is empty/null (the caller decides), -1 when
+ * it failed (message set).
+ */
+static int expect(struct ctx *c, const yaml_node_t *n, yaml_node_type_t type, const char *what)
+{
+	char q[QUOTE_SIZE];
+
+	if (n->tag && strcmp((const char *)n->tag, default_tag(n->type)) != 0)
+		return fail(c, n, "YAML tags are not supported (found %s)",
+			    quote(q, sizeof q, (const char *)n->tag, strlen((const char *)n->tag)));
+	if (is_null(n))
+		return 1;
+	if (n->type != type)
+		return fail(c, n, "expected %s, got %s", what, describe(n, q, sizeof q));
+	if (type == YAML_SCALAR_NODE && strlen(scalar_text(n)) != n->data.scalar.length)
+		return fail(c, n, "contains a NUL character");
+	return 0;
+}
+
+/* Like expect() for a scalar, but an empty value is an error too. */
+static int expect_scalar(struct ctx *c, const yaml_node_t *n, const char *what)
+{
+	int rc = expect(c, n, YAML_SCALAR_NODE, what);
+
+	if (rc == 1)
+		return fail(c, n, "missing value (expected %s)", what);
+	return rc;
+}
+
+static void *field(struct ctx *c, const struct key *k)
+{
+	return (char *)c->cfg + k->off;
+}
+
+/* ---- number formats ---- */
+
+/* Reads decimal digits at *sp (at least one) into *out. */
+static int scan_u64(const char **sp, uint64_t *out)
+{
+	const char *p = *sp;
+	uint64_t v = 0;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*sp = p;
+	*out = v;
+	return 0;
+}
+
+struct unit {
+	const char *name;
+	uint64_t mult;
+};
+
+static int scan_with_unit(const char *s, const struct unit *units, size_t n, uint64_t *out)
+{
+	const char *p = s;
+	uint64_t v;
+	size_t i;
+
+	if (!s || scan_u64(&p, &v) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(p, units[i].name) != 0)
+			continue;
+		if (v > UINT64_MAX / units[i].mult)
+			return -1;
+		*out = v * units[i].mult;
+		return 0;
+	}
+	return -1;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	static const struct unit units[] = {
+		{"", 1},      {"B", 1},      {"K", KiB},   {"KB", KiB}, {"KiB", KiB},
+		{"M", MiB},   {"MB", MiB},   {"MiB", MiB}, {"G", GiB},  {"GB", GiB},
+		{"GiB", GiB},
+	};
+	return scan_with_unit(s, units, sizeof units / sizeof units[0], out);
+}
+
+int config_parse_duration(const char *s, uint64_t *out_us)
+{
+	static const struct unit units[] = {
+		{"ms", MSEC}, {"s", SEC}, {"m", MIN}, {"h", HOUR}, {"d", DAY},
+	};
+	return scan_with_unit(s, units, sizeof units / sizeof units[0], out_us);
+}
+
+static int parse_uint(const char *s, uint64_t *out)
+{
+	const char *p = s;
+
+	if (scan_u64(&p, out) != 0 || *p != '\0')
+		return -1;
+	return 0;
+}
+
+/* The largest exact unit: 65536 -> "64KiB", 300 -> "300". */
+static const char *fmt_size(char *buf, size_t cap, uint64_t v)
+{
+	if (v && v % GiB == 0)
+		snprintf(buf, cap, "%lluGiB", (unsigned long long)(v / GiB));
+	else if (v && v % MiB == 0)
+		snprintf(buf, cap, "%lluMiB", (unsigned long long)(v / MiB));
+	else if (v && v % KiB == 0)
+		snprintf(buf, cap, "%lluKiB", (unsigned long long)(v / KiB));
+	else
+		snprintf(buf, cap, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static const char *fmt_duration(char *buf, size_t cap, uint64_t us)
+{
+	static const struct unit units[] = {
+		{"d", DAY}, {"h", HOUR}, {"m", MIN}, {"s", SEC}, {"ms", MSEC},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (us % units[i].mult == 0) {
+			snprintf(buf, cap, "%llu%s", (unsigned long long)(us / units[i].mult),
+				 units[i].name);
+			return buf;
+		}
+	}
+	snprintf(buf, cap, "%lluus", (unsigned long long)us);
+	return buf;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* ---- value checks (check_fn) ---- */
+
+static int check_name(struct ctx *c, const yaml_node_t *n, const char *s)
+{
+	char q[QUOTE_SIZE];
+	const char *p;
+
+	for (p = s; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-')
+			continue;
+		return fail(c, n, "bad name %s (1-63 of A-Z a-z 0-9 . _ -)",
+			    quote(q, sizeof q, s, strlen(s)));
+	}
+	return 0;
+}
+
+/* The URL may hold a password: it is never echoed. */
+static int check_redis_url(struct ctx *c, const yaml_node_t *n, const char *s)
+{
+	static const char *const schemes[] = {"redis://", "rediss://", "unix:"};
+	size_t i;
+
+	for (i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+		size_t len = strlen(schemes[i]);
+		if (strncmp(s, schemes[i], len) == 0 && s[len] && !strpbrk(s, " \t\r\n"))
+			return 0;
+	}
+	return fail(c, n, "bad Redis URL (use redis://[:password@]host[:port][/db], "
+			  "rediss://... or unix:/path/to/socket)");
+}
+
+/* NAME is [A-Za-z0-9_+-]+ components joined by '/': no "..", no absolute path. */
+static bool zone_name_ok(const char *s)
+{
+	bool start = true;
+
+	for (; *s; s++) {
+		if (*s == '/') {
+			if (start)
+				return false;
+			start = true;
+			continue;
+		}
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '+' || *s == '-'))
+			return false;
+		start = false;
+	}
+	return !start;
+}
+
+/* True when CONFIG_ZONEINFO_DIR/NAME is a compiled zone (starts with "TZif"). */
+static bool zone_file_ok(const char *name)
+{
+	char path[sizeof CONFIG_ZONEINFO_DIR + 64];
+	char magic[4];
+	ssize_t got;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", CONFIG_ZONEINFO_DIR, name) >= sizeof path)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	got = read(fd, magic, sizeof magic);
+	close(fd);
+	return got == (ssize_t)sizeof magic && memcmp(magic, "TZif", 4) == 0;
+}
+
+static int check_timezone(struct ctx *c, const yaml_node_t *n, const char *s)
+{
+	char q[QUOTE_SIZE];
+
+	if (strcmp(s, "UTC") == 0 || (zone_name_ok(s) && zone_file_ok(s)))
+		return 0;
+	return fail(c, n, "unknown time zone %s (use UTC or a name under %s, e.g. Europe/Paris)",
+		    quote(q, sizeof q, s, strlen(s)), CONFIG_ZONEINFO_DIR);
+}
+
+/* ---- the key tables ---- */
+
+#define OFF(m) offsetof(struct tapir_config, m)
+#define CAP(m) (sizeof(((struct tapir_config *)0)->m) - 1)
+
+static const struct key sensor_keys[] = {
+	{.name = "name", .kind = K_STR, .off = OFF(sensor.name), .max = CAP(sensor.name),
+	 .check = check_name},
+	{0},
+};
+
+static const struct key capture_keys[] = {
+	{.name = "interface", .kind = K_STR, .off = OFF(capture.interface),
+	 .max = CAP(capture.interface)},
+	{.name = "filter", .kind = K_STR, .off = OFF(capture.filter), .max = CAP(capture.filter),
+	 .flags = F_MULTILINE},
+	{.name = "snaplen", .kind = K_U32, .off = OFF(capture.snaplen), .min = 64, .max = 262144},
+	{.name = "buffer", .kind = K_SIZE, .off = OFF(capture.buffer), .min = MiB, .max = 4 * GiB},
+	{.name = "promiscuous", .kind = K_BOOL, .off = OFF(capture.promiscuous)},
+	{0},
+};
+
+static const struct key flows_keys[] = {
+	{.name = "max", .kind = K_U32, .off = OFF(flows.max), .min = 1, .max = 16777216},
+	{.name = "idle_timeout", .kind = K_DUR, .off = OFF(flows.idle_timeout_us), .min = SEC,
+	 .max = 7 * DAY},
+	{.name = "closed_timeout", .kind = K_DUR, .off = OFF(flows.closed_timeout_us), .min = 0,
+	 .max = HOUR},
+	{0},
+};
+
+static const struct key reassembly_keys[] = {
+	{.name = "memcap", .kind = K_SIZE, .off = OFF(reassembly.memcap), .min = 64 * KiB,
+	 .max = 64 * GiB},
+	{.name = "max_held_per_direction", .kind = K_SIZE,
+	 .off = OFF(reassembly.max_held_per_direction), .min = KiB, .max = GiB},
+	{.name = "max_held_segments", .kind = K_U32, .off = OFF(reassembly.max_held_segments),
+	 .min = 1, .max = 1000000},
+	{0},
+};
+
+static const struct key ip_fragments_keys[] = {
+	{.name = "memcap", .kind = K_SIZE, .off = OFF(ip_fragments.memcap), .min = 64 * KiB,
+	 .max = 4 * GiB},
+	{.name = "max_datagrams", .kind = K_U32, .off = OFF(ip_fragments.max_datagrams), .min = 1,
+	 .max = 1000000},
+	{.name = "timeout", .kind = K_DUR, .off = OFF(ip_fragments.timeout_us), .min = SEC,
+	 .max = 10 * MIN},
+	{0},
+};
+
+static const struct key http_keys[] = {
+	{.name = "max_head", .kind = K_SIZE, .off = OFF(http.max_head), .min = KiB,
+	 .max = 16 * MiB},
+	{.name = "max_line", .kind = K_SIZE, .off = OFF(http.max_line), .min = 256, .max = MiB},
+	{.name = "max_resync", .kind = K_SIZE, .off = OFF(http.max_resync), .min = 0, .max = GiB},
+	{.name = "max_pending", .kind = K_U32, .off = OFF(http.max_pending), .min = 1,
+	 .max = 65536},
+	{0},
+};
+
+static const struct key redis_keys[] = {
+	{.name = "url", .kind = K_STR, .off = OFF(output.redis.url), .max = CAP(output.redis.url),
+	 .check = check_redis_url},
+	{.name = "channel", .kind = K_STR, .off = OFF(output.redis.channel),
+	 .max = CAP(output.redis.channel)},
+	{.name = "stream", .kind = K_STR, .off = OFF(output.redis.stream),
+	 .max = CAP(output.redis.stream)},
+	{.name = "stream_maxlen", .kind = K_U64, .off = OFF(output.redis.stream_maxlen), .min = 1,
+	 .max = 1000000000},
+	{0},
+};
+
+static const struct key output_keys[] = {
+	{.name = "events", .kind = K_STR, .off = OFF(output.events), .max = CAP(output.events)},
+	{.name = "alerts", .kind = K_STR, .off = OFF(output.alerts), .max = CAP(output.alerts)},
+	{.name = "redis", .kind = K_MAP, .sub = redis_keys},
+	{0},
+};
+
+static const struct key api_keys[] = {
+	{.name = "sensitive", .kind = K_SENSITIVE, .max = CONFIG_SENSITIVE_MAX},
+	{.name = "openapi", .kind = K_STR, .off = OFF(api.openapi), .max = CAP(api.openapi)},
+	{0},
+};
+
+/* Indexes into business_hours_keys, for the cross-key check. */
+enum { BH_DAYS, BH_START, BH_END, BH_TIMEZONE };
+
+static int business_hours_after(struct ctx *c, const yaml_node_t *map,
+				const yaml_node_t *const vals[KEYS_MAX])
+{
+	const struct config_business_hours *bh = &c->cfg->policy.business_hours;
+	const yaml_node_t *at = vals[BH_END] ? vals[BH_END] : vals[BH_START] ? vals[BH_START] : map;
+
+	if (bh->end_min > bh->start_min)
+		return 0;
+	path_key(c, vals[BH_END] || !vals[BH_START] ? "end" : "start");
+	return fail(c, at, "end %02u:%02u is not after start %02u:%02u (hours cannot wrap past midnight)",
+		    bh->end_min / 60u, bh->end_min % 60u, bh->start_min / 60u, bh->start_min % 60u);
+}
+
+static const struct key business_hours_keys[] = {
+	[BH_DAYS] = {.name = "days", .kind = K_DAYS, .off = OFF(policy.business_hours.days)},
+	[BH_START] = {.name = "start", .kind = K_HHMM, .off = OFF(policy.business_hours.start_min)},
+	[BH_END] = {.name = "end", .kind = K_HHMM, .off = OFF(policy.business_hours.end_min)},
+	[BH_TIMEZONE] = {.name = "timezone", .kind = K_STR, .off = OFF(policy.business_hours.timezone),
+			 .max = CAP(policy.business_hours.timezone), .check = check_timezone},
+	{0},
+};
+
+static const struct key policy_keys[] = {
+	{.name = "business_hours", .kind = K_MAP, .sub = business_hours_keys,
+	 .after = business_hours_after},
+	{.name = "key_max_age", .kind = K_DUR, .off = OFF(policy.key_max_age_us), .min = HOUR,
+	 .max = 3650 * DAY},
+	{0},
+};
+
+static const struct key detection_keys[] = {
+	{.name = "learning_period", .kind = K_DUR, .off = OFF(detection.learning_period_us),
+	 .min = 0, .max = 365 * DAY},
+	{0},
+};
+
+static const struct key top_keys[] = {
+	{.name = "sensor", .kind = K_MAP, .sub = sensor_keys},
+	{.name = "capture", .kind = K_MAP, .sub = capture_keys},
+	{.name = "flows", .kind = K_MAP, .sub = flows_keys},
+	{.name = "reassembly", .kind = K_MAP, .sub = reassembly_keys},
+	{.name = "ip_fragments", .kind = K_MAP, .sub = ip_fragments_keys},
+	{.name = "http", .kind = K_MAP, .sub = http_keys},
+	{.name = "output", .kind = K_MAP, .sub = output_keys},
+	{.name = "api", .kind = K_MAP, .sub = api_keys},
+	{.name = "policy", .kind = K_MAP, .sub = policy_keys},
+	{.name = "detection", .kind = K_MAP, .sub = detection_keys},
+	{0},
+};
+
+#define FITS(t) _Static_assert(sizeof t / sizeof t[0] - 1 <= KEYS_MAX, #t " has too many keys")
+FITS(sensor_keys);
+FITS(capture_keys);
+FITS(flows_keys);
+FITS(reassembly_keys);
+FITS(ip_fragments_keys);
+FITS(http_keys);
+FITS(redis_keys);
+FITS(output_keys);
+FITS(api_keys);
+FITS(business_hours_keys);
+FITS(policy_keys);
+FITS(detection_keys);
+FITS(top_keys);
+
+/* ---- setters ---- */
+
+static int set_string(struct ctx *c, const struct key *k, const yaml_node_t *n, const char *s)
+{
+	size_t len = n->data.scalar.length, i;
+
+	if (len == 0)
+		return fail(c, n, "must not be empty");
+	if (len > k->max)
+		return fail(c, n, "too long (%zu bytes, at most %llu)", len,
+			    (unsigned long long)k->max);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((k->flags & F_MULTILINE) && (ch == '\t' || ch == '\n' || ch == '\r'))
+			continue;
+		if (ch < 0x20 || ch == 0x7f)
+			return fail(c, n, "contains a control character (byte %zu)", i + 1);
+	}
+	if (k->check && k->check(c, n, s) != 0)
+		return -1;
+	memcpy(field(c, k), s, len + 1);
+	return 0;
+}
+
+static int set_hhmm(struct ctx *c, const struct key *k, const yaml_node_t *n, const char *s)
+{
+	char q[QUOTE_SIZE];
+	unsigned h, m;
+
+	if (strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
+	    s[3] < '0' || s[3] > '9' || s[4] < '0' || s[4] > '9')
+		goto bad;
+	h = (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
+	m = (unsigned)(s[3] - '0') * 10 + (unsigned)(s[4] - '0');
+	if (h > 23 || m > 59)
+		goto bad;
+	*(uint16_t *)field(c, k) = (uint16_t)(h * 60 + m);
+	return 0;
+bad:
+	return fail(c, n, "bad time %s (use HH:MM on a 24-hour clock, e.g. \"08:00\")",
+		    quote(q, sizeof q, s, strlen(s)));
+}
+
+static int set_days(struct ctx *c, const struct key *k, const yaml_node_t *n)
+{
+	/* Index = struct tm tm_wday. */
+	static const char *const names[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+	size_t base = c->pathlen, i;
+	const yaml_node_item_t *it;
+	char q[QUOTE_SIZE];
+	uint8_t mask = 0;
+	int rc;
+
+	rc = expect(c, n, YAML_SEQUENCE_NODE, "a sequence of days");
+	if (rc == 1)
+		return fail(c, n, "missing value (expected a sequence of days)");
+	if (rc < 0)
+		return -1;
+	if (n->data.sequence.items.top == n->data.sequence.items.start)
+		return fail(c, n, "no day listed (use some of mon, tue, wed, thu, fri, sat, sun)");
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		const yaml_node_t *d = yaml_document_get_node(c->doc, *it);
+		const char *s;
+
+		path_index(c, (size_t)(it - n->data.sequence.items.start));
+		if (expect_scalar(c, d, "a day") != 0)
+			return -1;
+		s = scalar_text(d);
+		for (i = 0; i < 7; i++)
+			if (strcmp(s, names[i]) == 0)
+				break;
+		if (i == 7)
+			return fail(c, d, "bad day %s (use mon, tue, wed, thu, fri, sat, sun)",
+				    quote(q, sizeof q, s, strlen(s)));
+		if (mask & (1u << i))
+			return fail(c, d, "\"%s\" is listed twice", s);
+		mask |= (uint8_t)(1u << i);
+		path_pop(c, base);
+	}
+	*(uint8_t *)field(c, k) = mask;
+	return 0;
+}
+
+// "GET /v1/customers/**" or "/admin/**" into *out (glob malloc'd).
+static int parse_sensitive(struct ctx *c, const yaml_node_t *n, const char *s,
+			   struct config_sensitive *out)
+{
+	const char *glob = s, *sp = strchr(s, ' '), *p;
+	char q[QUOTE_SIZE];
+
+	out->method[0] = '\0';
+	if (s[0] != '/' && sp) {
+		size_t mlen = (size_t)(sp - s), i;
+		bool ok = mlen >= 1 && mlen < sizeof out->method && s[0] >= 'A' && s[0] <= 'Z';
+		for (i = 1; ok && i < mlen; i++)
+			ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+			     s[i] == '-' || s[i] == '_';
+		if (!ok)
+			return fail(c, n, "bad method %s (use an uppercase method such as GET, "
+					  "or none for any method)",
+				    quote(q, sizeof q, s, mlen));
+		memcpy(out->method, s, mlen);
+		out->method[mlen] = '\0';
+		glob = sp + 1;
+	}
+	if (glob[0] != '/')
+		return fail(c, n, "bad path glob %s (must start with /)",
+			    quote(q, sizeof q, glob, strlen(glob)));
+	for (p = glob; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return fail(c, n, "bad path glob %s (no spaces or control characters)",
+				    quote(q, sizeof q, glob, strlen(glob)));
+	if (strlen(glob) > GLOB_MAX)
+		return fail(c, n, "path glob too long (at most %d bytes)", GLOB_MAX);
+	out->glob = strdup(glob);
+	if (!out->glob)
+		return fail(c, n, "out of memory");
+	return 0;
+}
+
+static void free_sensitive(struct config_sensitive *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i].glob);
+	free(list);
+}
+
+static int set_sensitive(struct ctx *c, const struct key *k, const yaml_node_t *n)
+{
+	const char *what = "a sequence of path globs";
+	struct config_api *api = &c->cfg->api;
+	size_t base = c->pathlen, count;
+	const yaml_node_item_t *it;
+	int rc;
+
+	rc = expect(c, n, YAML_SEQUENCE_NODE, what);
+	if (rc == 1)
+		return fail(c, n, "missing value (expected %s)", what);
+	if (rc < 0)
+		return -1;
+	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (count > k->max)
+		return fail(c, n, "too many entries (%zu, at most %llu)", count,
+			    (unsigned long long)k->max);
+	/* The new list goes into the copy at once, so any failure frees it. */
+	if (api->sensitive != c->orig->api.sensitive)
+		free_sensitive(api->sensitive, api->n_sensitive);
+	api->sensitive = NULL;
+	api->n_sensitive = 0;
+	if (count == 0)
+		return 0;
+	api->sensitive = calloc(count, sizeof api->sensitive[0]);
+	if (!api->sensitive)
+		return fail(c, n, "out of memory");
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		const yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+
+		path_index(c, (size_t)(it - n->data.sequence.items.start));
+		if (expect_scalar(c, e, "a path glob") != 0)
+			return -1;
+		if (parse_sensitive(c, e, scalar_text(e), &api->sensitive[api->n_sensitive]) != 0)
+			return -1;
+		api->n_sensitive++;
+		path_pop(c, base);
+	}
+	return 0;
+}
+
+static int set_number(struct ctx *c, const struct key *k, const yaml_node_t *n, const char *s)
+{
+	char q[QUOTE_SIZE], lo[32], hi[32];
+	uint64_t v;
+
+	switch (k->kind) {
+	case K_SIZE:
+		if (config_parse_size(s, &v) != 0)
+			return fail(c, n, "bad size %s (use e.g. 512K, 64MiB, 1GiB; units are 1024-based)",
+				    quote(q, sizeof q, s, strlen(s)));
+		fmt_size(lo, sizeof lo, k->min);
+		fmt_size(hi, sizeof hi, k->max);
+		break;
+	case K_DUR:
+		if (config_parse_duration(s, &v) != 0)
+			return fail(c, n, "bad duration %s%s (use e.g. 30s, 5m, 2h, 7d)",
+				    quote(q, sizeof q, s, strlen(s)),
+				    all_digits(s) ? ": a unit is required" : "");
+		fmt_duration(lo, sizeof lo, k->min);
+		fmt_duration(hi, sizeof hi, k->max);
+		break;
+	default:
+		if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+			return fail(c, n, "expected an integer, got the quoted string %s",
+				    quote(q, sizeof q, s, strlen(s)));
+		if (parse_uint(s, &v) != 0)
+			return fail(c, n, "bad integer %s", quote(q, sizeof q, s, strlen(s)));
+		snprintf(lo, sizeof lo, "%llu", (unsigned long long)k->min);
+		snprintf(hi, sizeof hi, "%llu", (unsigned long long)k->max);
+		break;
+	}
+	if (v < k->min || v > k->max)
+		return fail(c, n, "%s is out of range (%s..%s)", s, lo, hi);
+	if (k->kind == K_U32)
+		*(uint32_t *)field(c, k) = (uint32_t)v;
+	else
+		*(uint64_t *)field(c, k) = v;
+	return 0;
+}
+
+static int set_bool(struct ctx *c, const struct key *k, const yaml_node_t *n, const char *s)
+{
+	char q[QUOTE_SIZE];
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return fail(c, n, "expected true or false, got the quoted string %s",
+			    quote(q, sizeof q, s, strlen(s)));
+	if (strcmp(s, "true") == 0)
+		*(bool *)field(c, k) = true;
+	else if (strcmp(s, "false") == 0)
+		*(bool *)field(c, k) = false;
+	else
+		return fail(c, n, "bad boolean %s (use true or false)", quote(q, sizeof q, s, strlen(s)));
+	return 0;
+}
+
+static const char *what_of(enum kind kind)
+{
+	switch (kind) {
+	case K_U32:
+	case K_U64:
+		return "an integer";
+	case K_SIZE:
+		return "a size";
+	case K_DUR:
+		return "a duration";
+	case K_BOOL:
+		return "true or false";
+	case K_HHMM:
+		return "a time of day";
+	default:
+		return "a string";
+	}
+}
+
+static int walk_map(struct ctx *c, const yaml_node_t *map, const struct key *keys, after_fn after);
+
+static int walk_value(struct ctx *c, const struct key *k, const yaml_node_t *n)
+{
+	const char *s;
+
+	switch (k->kind) {
+	case K_MAP:
+		return walk_map(c, n, k->sub, k->after);
+	case K_DAYS:
+		return set_days(c, k, n);
+	case K_SENSITIVE:
+		return set_sensitive(c, k, n);
+	default:
+		break;
+	}
+	if (expect_scalar(c, n, what_of(k->kind)) != 0)
+		return -1;
+	s = scalar_text(n);
+	switch (k->kind) {
+	case K_BOOL:
+		return set_bool(c, k, n, s);
+	case K_STR:
+		return set_string(c, k, n, s);
+	case K_HHMM:
+		return set_hhmm(c, k, n, s);
+	default:
+		return set_number(c, k, n, s);
+	}
+}
+
+static const char *key_list(char *buf, size_t cap, const struct key *keys)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; keys->name && n < cap; keys++)
+		n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", keys->name);
+	return buf;
+}
+
+/* A key name goes into the path as written when it is plain, else quoted. */
+static const char *key_label(char *buf, size_t cap, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return quote(buf, cap, s, len);
+	if (len == 0 || len > 40)
+		return quote(buf, cap, s, len);
+	return s;
+}
+
+/* Reads a mapping of `keys`; an empty value is an empty mapping. */
+static int walk_map(struct ctx *c, const yaml_node_t *map, const struct key *keys, after_fn after)
+{
+	const yaml_node_t *seen_key[KEYS_MAX] = {0}, *seen_val[KEYS_MAX] = {0};
+	const yaml_node_pair_t *p;
+	size_t base = c->pathlen;
+	char buf[QUOTE_SIZE * 2];
+	int rc;
+
+	rc = expect(c, map, YAML_MAPPING_NODE, "a mapping");
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+		const yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
+		size_t i, len;
+		const char *name;
+
+		rc = expect(c, kn, YAML_SCALAR_NODE, "a key name");
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			return fail(c, kn, "expected a key name, got nothing");
+		name = scalar_text(kn);
+		len = kn->data.scalar.length;
+		for (i = 0; keys[i].name; i++)
+			if (strlen(keys[i].name) == len && memcmp(keys[i].name, name, len) == 0)
+				break;
+		if (!keys[i].name) {
+			char label[QUOTE_SIZE];
+			path_key(c, key_label(label, sizeof label, name, len));
+			return fail(c, kn, "unknown key (expected one of: %s)",
+				    key_list(buf, sizeof buf, keys));
+		}
+		path_key(c, keys[i].name);
+		if (seen_key[i])
+			return fail(c, kn, "duplicate key (first at line %zu)",
+				    seen_key[i]->start_mark.line + 1);
+		seen_key[i] = kn;
+		seen_val[i] = vn;
+		if (walk_value(c, &keys[i], vn) != 0)
+			return -1;
+		path_pop(c, base);
+	}
+	return after ? after(c, map, seen_val) : 0;
+}
+
+/* ---- the file ---- */
+
+static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = NULL, *grown;
+	int fd, e = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		goto fail;
+	}
+	for (;;) {
+		ssize_t got;
+		if (!buf || len == cap) {
+			if (buf)
+				cap *= 2;
+			grown = realloc(buf, cap);
+			if (!grown) {
+				e = ENOMEM;
+				goto fail;
+			}
+			buf = grown;
+		}
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			e = errno;
+			goto fail;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+		if (len > FILE_MAX) {
+			if (err && errlen)
+				snprintf(err, errlen, "%s: cannot read: larger than %u KiB, not a configuration file",
+					 path, FILE_MAX / 1024);
+			close(fd);
+			free(buf);
+			return -1;
+		}
+	}
+	close(fd);
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	if (err && errlen)
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return -1;
+}
+
+/* The byte at (line0, col0) of text, counting UTF-8 characters; 0 past the end. */
+static char byte_at(const char *text, size_t len, size_t line0, size_t col0)
+{
+	size_t i = 0;
+
+	for (; line0 > 0 && i < len; i++)
+		if (text[i] == '\n')
+			line0--;
+	for (; i < len; i++) {
+		if (((unsigned char)text[i] & 0xC0) == 0x80)
+			continue;
+		if (col0-- == 0)
+			return text[i];
+	}
+	return 0;
+}
+
+static void syntax_error(const yaml_parser_t *p, const char *file, const char *text, size_t len,
+			 char *err, size_t errlen)
+{
+	char msg[512];
+	size_t line0 = 0, col0 = 0, i;
+	int n;
+
+	if (p->error == YAML_MEMORY_ERROR) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", file);
+		return;
+	}
+	if (p->error == YAML_READER_ERROR) {
+		/* Bad encoding: only a byte offset is known. */
+		for (i = 0; i < p->problem_offset && i < len; i++) {
+			if (text[i] == '\n') {
+				line0++;
+				col0 = 0;
+			} else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+				col0++;
+			}
+		}
+		snprintf(msg, sizeof msg, "YAML syntax error: %s", p->problem ? p->problem : "unreadable");
+		put_err(err, errlen, file, line0, col0, "", msg);
+		return;
+	}
+	line0 = p->problem_mark.line;
+	col0 = p->problem_mark.column;
+	n = snprintf(msg, sizeof msg, "YAML syntax error: %s", p->problem ? p->problem : "malformed");
+	if (p->context && n > 0 && (size_t)n < sizeof msg)
+		n += snprintf(msg + n, sizeof msg - (size_t)n, ", %s at line %zu", p->context,
+			      p->context_mark.line + 1);
+	if (byte_at(text, len, line0, col0) == '\t' && n > 0 && (size_t)n < sizeof msg)
+		snprintf(msg + n, sizeof msg - (size_t)n, " (a tab: indent with spaces)");
+	put_err(err, errlen, file, line0, col0, "", msg);
+}
+
+/* Frees what `dead` owns and `live` does not share. */
+static void release_replaced(struct tapir_config *dead, const struct tapir_config *live)
+{
+	if (dead->api.sensitive != live->api.sensitive)
+		free_sensitive(dead->api.sensitive, dead->api.n_sensitive);
+}
+
+void config_defaults(struct tapir_config *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->sensor.name, sizeof c->sensor.name, "tapir");
+	c->capture.snaplen = 262144;
+	c->capture.buffer = 64 * MiB;
+	c->capture.promiscuous = true;
+	c->flows.max = 262144;
+	c->flows.idle_timeout_us = 5 * MIN;
+	c->flows.closed_timeout_us = 10 * SEC;
+	c->reassembly.memcap = 256 * MiB;
+	c->reassembly.max_held_per_direction = MiB;
+	c->reassembly.max_held_segments = 2048;
+	c->ip_fragments.memcap = 32 * MiB;
+	c->ip_fragments.max_datagrams = 8192;
+	c->ip_fragments.timeout_us = 30 * SEC;
+	c->http.max_head = 64 * KiB;
+	c->http.max_line = 4 * KiB;
+	c->http.max_resync = 64 * KiB;
+	c->http.max_pending = 64;
+	snprintf(c->output.redis.channel, sizeof c->output.redis.channel, "tapir:alerts");
+	snprintf(c->output.redis.stream, sizeof c->output.redis.stream, "tapir:alerts:stream");
+	c->output.redis.stream_maxlen = 100000;
+	c->policy.business_hours.days = 0x3e; /* mon..fri: tm_wday 1..5 */
+	c->policy.business_hours.start_min = 8 * 60;
+	c->policy.business_hours.end_min = 18 * 60;
+	snprintf(c->policy.business_hours.timezone, sizeof c->policy.business_hours.timezone, "UTC");
+	c->policy.key_max_age_us = 90 * DAY;
+	c->detection.learning_period_us = 3 * DAY;
+}
+
+int config_load(struct tapir_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct tapir_config tmp = *cfg;
+	struct ctx c = {.file = path, .cfg = &tmp, .orig = cfg, .err = err, .errlen = errlen};
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	bool have_parser = false, have_doc = false;
+	const yaml_node_t *root;
+	char *text = NULL;
+	char what[QUOTE_SIZE];
+	size_t len = 0;
+
+	if (read_file(path, &text, &len, err, errlen) != 0)
+		return -1;
+	if (!yaml_parser_initialize(&parser)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	have_parser = true;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		syntax_error(&parser, path, text, len, err, errlen);
+		goto fail;
+	}
+	have_doc = true;
+	c.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (root && root->type != YAML_MAPPING_NODE && !is_null(root)) {
+		fail(&c, root, "expected a mapping of sections at the top level, got %s",
+		     describe(root, what, sizeof what));
+		goto fail;
+	}
+	if (root && walk_map(&c, root, top_keys, NULL) != 0)
+		goto fail;
+	yaml_document_delete(&doc);
+	have_doc = false;
+
+	/* A second document would be silently ignored: refuse it. */
+	if (!yaml_parser_load(&parser, &doc)) {
+		syntax_error(&parser, path, text, len, err, errlen);
+		goto fail;
+	}
+	have_doc = true;
+	if (yaml_document_get_root_node(&doc)) {
+		put_err(err, errlen, path, doc.start_mark.line, doc.start_mark.column, "",
+			"only one YAML document is allowed");
+		goto fail;
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	free(text);
+	release_replaced(cfg, &tmp);
+	*cfg = tmp;
+	return 0;
+fail:
+	if (have_doc)
+		yaml_document_delete(&doc);
+	if (have_parser)
+		yaml_parser_delete(&parser);
+	free(text);
+	release_replaced(&tmp, cfg);
+	return -1;
+}
+
+void config_free(struct tapir_config *c)
+{
+	free_sensitive(c->api.sensitive, c->api.n_sensitive);
+	c->api.sensitive = NULL;
+	c->api.n_sensitive = 0;
+}

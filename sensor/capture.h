@@ -1,0 +1,57 @@
+/*
+ * capture.h - packets from libpcap: a pcap/pcapng file or a live interface.
+ *
+ * The only file that touches libpcap. Timestamps are handed on in
+ * microseconds since the epoch; they are the sensor's clock in both modes.
+ */
+#ifndef TAPIR_CAPTURE_H
+#define TAPIR_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../decoders/packet.h"
+
+struct capture_opts {
+	const char *file;      /* -r: replay this file, or */
+	const char *iface;     /* -i: capture live from this interface */
+	const char *filter;    /* BPF, may be NULL */
+	int snaplen;
+	uint64_t buffer_bytes; /* kernel buffer for live capture */
+	bool promiscuous;
+};
+
+struct capture_stats {
+	bool live;
+	uint64_t received;     /* pcap_stats ps_recv */
+	uint64_t dropped;      /* ps_drop: dropped by the kernel for lack of buffer */
+	uint64_t if_dropped;   /* ps_ifdrop: dropped by the interface or driver */
+	uint64_t file_bytes;   /* bytes of the capture file read so far */
+	uint64_t file_size;
+};
+
+typedef void (*capture_fn)(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t caplen);
+
+struct capture;
+
+/*
+ * Opens the source and applies the filter. Returns 0; or 2 for bad input
+ * (unreadable file, unknown link type, bad filter, no such interface) and 1
+ * for other failures, with a one-line message in err.
+ */
+int capture_open(struct capture **out, const struct capture_opts *o, char *err, size_t errlen);
+
+enum pkt_link capture_link(const struct capture *c);
+
+/* Delivers packets until the end of the file or capture_stop(). Returns 0, or 1 with err. */
+int capture_run(struct capture *c, capture_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Makes capture_run return soon. Safe to call from a signal handler. */
+void capture_stop(struct capture *c);
+
+void capture_get_stats(struct capture *c, struct capture_stats *st);
+
+void capture_close(struct capture *c);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * event_json.c - api_event -> JSON line. Field order follows INTERFACE.md.
+ */
+#include "event_json.h"
+
+#include <string.h>
+
+#include "jsonw.h"
+
+static const char *const proto_names[] = {"HTTP/1.0", "HTTP/1.1", "HTTP/2"};
+static const char *const id_kinds[] = {"none", "jwt", "basic", "bearer", "api_key", "cookie"};
+
+size_t event_json(const struct api_event *ev, char *buf, size_t cap)
+{
+	struct jsonw w;
+	jw_init(&w, buf, cap);
+	jw_obj_open(&w);
+	jw_key(&w, "type");
+	jw_cstr(&w, "api");
+	jw_key(&w, "ts");
+	jw_time(&w, ev->ts_us);
+	jw_key(&w, "proto");
+	jw_cstr(&w, proto_names[ev->proto]);
+	if (ev->proto == EV_HTTP2) {
+		jw_key(&w, "stream_id");
+		jw_u64(&w, ev->stream_id);
+	}
+	jw_key(&w, "client_ip");
+	jw_ip(&w, ev->client_ip);
+	jw_key(&w, "client_port");
+	jw_u64(&w, ev->client_port);
+	jw_key(&w, "server_ip");
+	jw_ip(&w, ev->server_ip);
+	jw_key(&w, "server_port");
+	jw_u64(&w, ev->server_port);
+	if (ev->vlan) {
+		jw_key(&w, "vlan");
+		jw_u64(&w, ev->vlan);
+	}
+	jw_key(&w, "method");
+	jw_cstr(&w, ev->method);
+	jw_key(&w, "host");
+	jw_cstr(&w, ev->has_host ? ev->host : NULL);
+	jw_key(&w, "path");
+	jw_cstr(&w, ev->path);
+	jw_key(&w, "query_keys");
+	jw_arr_open(&w);
+	const char *k = ev->query_keys;
+	for (unsigned i = 0; i < ev->n_query_keys; i++) {
+		jw_cstr(&w, k);
+		k += strlen(k) + 1;
+	}
+	jw_arr_close(&w);
+	jw_key(&w, "route");
+	jw_null(&w); /* route templates come with the API inventory */
+	jw_key(&w, "status");
+	if (ev->status)
+		jw_u64(&w, (uint64_t)ev->status);
+	else
+		jw_null(&w);
+	jw_key(&w, "req_bytes");
+	jw_u64(&w, ev->req_bytes);
+	jw_key(&w, "resp_bytes");
+	jw_u64(&w, ev->resp_bytes);
+	jw_key(&w, "duration_ms");
+	if (ev->end_us && ev->end_us >= ev->ts_us)
+		jw_fixed(&w, ev->end_us - ev->ts_us, 3);
+	else
+		jw_null(&w);
+	jw_key(&w, "user_agent");
+	jw_cstr(&w, ev->has_user_agent ? ev->user_agent : NULL);
+	jw_key(&w, "content_type");
+	jw_cstr(&w, ev->has_content_type ? ev->content_type : NULL);
+	jw_key(&w, "identity");
+	jw_obj_open(&w);
+	jw_key(&w, "kind");
+	jw_cstr(&w, id_kinds[ev->id_kind]);
+	jw_key(&w, "id");
+	jw_cstr(&w, ev->id_kind == ID_NONE ? NULL : ev->id);
+	jw_obj_close(&w);
+	if (ev->gap) {
+		jw_key(&w, "gap");
+		jw_bool(&w, true);
+	}
+	if (ev->truncated) {
+		jw_key(&w, "truncated");
+		jw_bool(&w, true);
+	}
+	jw_obj_close(&w);
+	jw_raw(&w, "\n", 1);
+	return w.overflow ? 0 : w.len;
+}

@@ -1,0 +1,44 @@
+/*
+ * jsonw.h - a small JSON writer into a caller's fixed buffer (RFC 8259).
+ *
+ * Strings are escaped; bytes that are not valid UTF-8 are written as the
+ * code point of the same value (\u00XX), so any input gives valid JSON. When
+ * the buffer fills, `overflow` is set and the output is to be discarded.
+ */
+#ifndef TAPIR_JSONW_H
+#define TAPIR_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct jsonw {
+	char *buf;
+	size_t cap;
+	size_t len;
+	bool overflow;
+	bool need_comma;
+};
+
+void jw_init(struct jsonw *w, char *buf, size_t cap);
+void jw_raw(struct jsonw *w, const char *s, size_t n);
+void jw_obj_open(struct jsonw *w);
+void jw_obj_close(struct jsonw *w);
+void jw_arr_open(struct jsonw *w);
+void jw_arr_close(struct jsonw *w);
+/* A member name; the value call that follows writes its value. */
+void jw_key(struct jsonw *w, const char *key);
+void jw_str(struct jsonw *w, const char *s, size_t n);
+void jw_cstr(struct jsonw *w, const char *s); /* NULL writes null */
+void jw_u64(struct jsonw *w, uint64_t v);
+void jw_i64(struct jsonw *w, int64_t v);
+void jw_null(struct jsonw *w);
+void jw_bool(struct jsonw *w, bool v);
+/* Fixed-point number with `decimals` places: value / 10^decimals. */
+void jw_fixed(struct jsonw *w, uint64_t value, int decimals);
+/* RFC 3339 UTC time with microseconds. */
+void jw_time(struct jsonw *w, uint64_t us);
+/* An address kept as 16 bytes (IPv4-mapped for IPv4). */
+void jw_ip(struct jsonw *w, const uint8_t addr[16]);
+
+#endif

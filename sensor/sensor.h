@@ -1,0 +1,62 @@
+/*
+ * sensor.h - where a captured frame goes: packet decoder -> IP fragment
+ * reassembly -> flow table -> TCP tracking and reassembly -> HTTP session ->
+ * api_event to the caller's emit function.
+ *
+ * One sensor is single-threaded and owns all its state; the clock is the
+ * packet time (never allowed to run backwards: a frame stamped earlier than
+ * one already seen is processed at the later time and counted).
+ */
+#ifndef TAPIR_SENSOR_H
+#define TAPIR_SENSOR_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../decoders/packet.h"
+#include "flow.h"
+#include "ipfrag.h"
+#include "reasm.h"
+#include "session.h"
+
+struct sensor_limits {
+	struct flow_limits flow;
+	struct reasm_limits reasm;
+	size_t reasm_memcap;
+	struct ipfrag_limits frag;
+	struct session_limits session;
+};
+
+/* The defaults every limit starts from (config and flags override them). */
+void sensor_limits_default(struct sensor_limits *lim);
+
+struct sensor_counters {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t tcp;
+	uint64_t other;        /* not TCP over IP */
+	uint64_t fragments;
+	uint64_t malformed[PKT_BAD__COUNT];
+	uint64_t clock_backwards;
+	uint64_t flow_alloc_failed;
+};
+
+struct sensor;
+
+/* Returns NULL when out of memory. */
+struct sensor *sensor_new(const struct sensor_limits *lim, session_emit_fn emit, void *ctx,
+			  uint64_t seed);
+
+/* One captured frame of link type `link`, stamped `ts_us` (µs since the epoch). */
+void sensor_packet(struct sensor *s, enum pkt_link link, uint64_t ts_us, const uint8_t *frame,
+		   size_t caplen);
+
+/* End of input: every open flow ends and its pending exchanges are emitted. */
+void sensor_finish(struct sensor *s);
+
+void sensor_free(struct sensor *s);
+
+/* Writes every counter as members of one JSON object (no braces). */
+void sensor_stats_json(const struct sensor *s, FILE *out);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * session.h - the application layer of one TCP connection: HTTP/1 exchanges.
+ *
+ * Gets each direction's reassembled bytes, gaps and end, runs an HTTP/1
+ * parser per direction, pairs responses with requests first-in-first-out
+ * (RFC 9112 9.3: responses come in request order, also when pipelined), and
+ * emits one api_event per exchange: when its final response completes, or
+ * with status null when the connection ends before it.
+ *
+ * Which side is the client: the side that sent the SYN when the handshake was
+ * seen; otherwise the side whose bytes turn out to be requests.
+ */
+#ifndef TAPIR_SESSION_H
+#define TAPIR_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../decoders/event.h"
+#include "../decoders/http1.h"
+#include "flow.h"
+
+typedef void (*session_emit_fn)(void *ctx, const struct api_event *ev);
+
+struct session_limits {
+	struct h1_limits h1;
+	uint32_t max_pending;  /* requests waiting for responses on one connection */
+};
+
+struct session_stats {
+	uint64_t sessions;          /* connections that carried application bytes */
+	uint64_t events;            /* exchanges emitted */
+	uint64_t no_response;       /* of which with status null */
+	uint64_t orphan_responses;  /* responses with no request to pair with (not emitted) */
+	uint64_t pending_overflow;  /* requests flushed early: more than max_pending waiting */
+	uint64_t tunnels;           /* connections that switched away from HTTP/1 (101, CONNECT) */
+	uint64_t http2_preface;     /* connections that opened with the HTTP/2 preface */
+	uint64_t not_http;          /* directions given up as not HTTP */
+	uint64_t gap_exchanges;     /* exchanges that lost bytes to a gap */
+	struct h1_stats h1;
+};
+
+struct session_env {
+	struct session_limits lim;
+	struct session_stats stats;
+	session_emit_fn emit;
+	void *emit_ctx;
+	size_t memory;              /* bytes held by all sessions (parsers, pending requests) */
+};
+
+struct session;
+
+/* Bytes `side` of flow `f` sent, in stream order, at packet time `now`. */
+void session_data(struct session_env *env, struct flow *f, int side, const uint8_t *p,
+		  size_t len, uint64_t now);
+/* `len` bytes of `side`'s stream are missing from the capture. */
+void session_gap(struct session_env *env, struct flow *f, int side, uint32_t len, uint64_t now);
+/* `side` finished sending (FIN reached in order). */
+void session_fin(struct session_env *env, struct flow *f, int side, uint64_t now);
+/* The flow is leaving the table: emit everything pending and free the session. */
+void session_end(struct session_env *env, struct flow *f, uint64_t now);
+
+#endif
