@@ -51,7 +51,9 @@ check:
 	@$(MAKE) --no-print-directory build/tapir build/tapir-san $(TESTS)
 	@sh test/run.sh
 
-demo: all
+demo:
+	@sh test/ensure-deps.sh demo
+	@$(MAKE) --no-print-directory build/tapir
 	@sh test/demo.sh
 
 clean:

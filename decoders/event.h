@@ -55,6 +55,7 @@ struct api_event {
 	bool has_user_agent;
 	char content_type[EV_CTYPE_MAX]; /* of the response, else of the request */
 	bool has_content_type;
+	bool resp_content_type; /* content_type came from the response */
 
 	int status;             /* final status; 0 = no response seen (null) */
 	uint64_t req_bytes, resp_bytes; /* decoded body bytes */

@@ -22,22 +22,24 @@
  * on_body calls differs (one per piece at most, never one per byte).
  *
  *   WAIT_START --start line--> WAIT_FIELDS --empty line--> on_head
- *       ^   (head whole in one piece: parsed in place)          |
- *       |                           +-----------+---------------+--------+
- *       |                           v           v               v        v
- *       |                      WAIT_BODY   WAIT_CHUNK_SIZE  WAIT_CLOSE  STOPPED
- *       |                      (length)    <-> _DATA        (until      (tunnel,
- *       |                           |      -> _CRLF          h1_finish)  preface,
- *       +---------- on_end ---------+----- WAIT_TRAILER                  gave up)
- *
- *   any error --> WAIT_SYNC: scan line by line for a request or status line.
+ *   (a head whole in one piece goes straight to on_head), then by the framing:
+ *     no body (1xx, 204, 304, HEAD, request without length) ----------> on_end
+ *     WAIT_BODY (Content-Length) -------------------------------------> on_end
+ *     WAIT_CHUNK_SIZE -> WAIT_CHUNK_DATA -> WAIT_CHUNK_CRLF -> WAIT_CHUNK_SIZE
+ *       ... last chunk -> WAIT_TRAILER --empty line-------------------> on_end
+ *     WAIT_CLOSE --h1_finish-------------------------------------------> on_end
+ *     tunnel or 101 ---------------------------------------> on_end, STOPPED
+ *   on_end -> WAIT_START.
+ *   An error, a gap that framing cannot bridge, a midstream start -> WAIT_SYNC
+ *   --line that starts a message--> WAIT_START. The HTTP/2 preface, or
+ *   max_resync_bytes without a start on a stream that never parsed -> STOPPED.
  */
 #include "http1.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define H1_DEF_MAX_HEAD   65536u /* nginx's large_client_header_buffers is 4 x 8 KiB */
+#define H1_DEF_MAX_HEAD   65536u /* servers refuse far less (nginx: 8 KiB a line) */
 #define H1_DEF_MAX_LINE   4096u  /* chunk-size lines are a few bytes; trailers are rare */
 #define H1_DEF_MAX_RESYNC 65536u /* a few segments' worth before calling it not HTTP */
 

@@ -205,6 +205,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	int opt, li = 0, status = 2;
 
+	opterr = 0; /* our own one-line message instead of getopt's */
 	while ((opt = getopt_long(argc, argv, "r:i:f:c:h", long_opts, &li)) != -1) {
 		switch (opt) {
 		case 'r': copts.file = optarg; break;
@@ -241,7 +242,8 @@ int main(int argc, char **argv)
 				long_opts[li].name);
 			return 2;
 		default:
-			usage(stderr);
+			fprintf(stderr, "tapir: %s: unknown option or missing value (see tapir --help)\n",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -321,6 +323,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (copts.iface)
+		fprintf(stderr, "tapir: capturing on %s\n", copts.iface);
 	struct run r = {sensor, capture_link(cap)};
 	status = capture_run(cap, on_frame, &r, err, sizeof err);
 	if (status)

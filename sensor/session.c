@@ -14,6 +14,8 @@
  */
 #include "session.h"
 
+#include "exchange.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,73 +54,7 @@ struct cb_ctx {
 	uint64_t now;
 };
 
-static void copy_field(char *dst, size_t cap, const char *src, size_t len, uint8_t *trunc,
-		       uint8_t bit)
-{
-	if (len >= cap) {
-		len = cap - 1;
-		*trunc |= bit;
-	}
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
-static bool name_is(const struct h1_header *h, const char *name)
-{
-	size_t n = strlen(name);
-	return h->name.len == n && strncasecmp(h->name.p, name, n) == 0;
-}
-
-/*
- * Request target -> path and query parameter names. Absolute-form
- * ("http://host/p?q", RFC 9112 3.2.2) keeps only the path; authority-form
- * (CONNECT) and asterisk-form are kept as they are.
- */
-static void set_target(struct api_event *ev, const char *t, size_t len)
-{
-	const char *end = t + len;
-	const char *q = memchr(t, '?', len);
-	const char *path_end = q ? q : end;
-	const char *p = t;
-	if (len > 7 && (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0)) {
-		const char *s = memchr(t, ':', len) + 3;
-		const char *slash = memchr(s, '/', (size_t)(path_end - s));
-		p = slash ? slash : path_end;
-	}
-	copy_field(ev->path, sizeof ev->path, p, (size_t)(path_end - p), &ev->truncated,
-		   EV_TRUNC_PATH);
-	if (!q)
-		return;
-	size_t used = 0;
-	for (const char *k = q + 1; k < end && !(ev->truncated & EV_TRUNC_QKEYS);) {
-		const char *amp = memchr(k, '&', (size_t)(end - k));
-		const char *stop = amp ? amp : end;
-		const char *eq = memchr(k, '=', (size_t)(stop - k));
-		size_t klen = (size_t)((eq ? eq : stop) - k);
-		if (klen > 0) {
-			if (ev->n_query_keys >= EV_QKEYS_COUNT || used + klen + 1 > EV_QKEYS_MAX) {
-				ev->truncated |= EV_TRUNC_QKEYS;
-				break;
-			}
-			memcpy(ev->query_keys + used, k, klen);
-			ev->query_keys[used + klen] = '\0';
-			used += klen + 1;
-			ev->n_query_keys++;
-		}
-		k = stop + 1;
-	}
-}
-
-static void set_endpoints(struct api_event *ev, const struct flow *f, int client)
-{
-	memcpy(ev->client_ip, f->key.addr[client], 16);
-	memcpy(ev->server_ip, f->key.addr[!client], 16);
-	ev->client_port = f->key.port[client];
-	ev->server_port = f->key.port[!client];
-	ev->vlan = f->vlan[client][0];
-}
-
-static void emit(struct session_env *env, struct api_event *ev)
+void session_emit(struct session_env *env, const struct api_event *ev)
 {
 	env->stats.events++;
 	if (ev->status == 0)
@@ -142,7 +78,7 @@ static void pop_emit(struct session_env *env, struct session *s, uint64_t now)
 		s->resp_cur = NULL;
 	if (p->ev.status)
 		p->ev.end_us = now;
-	emit(env, &p->ev);
+	session_emit(env, &p->ev);
 	env->memory -= sizeof *p;
 	free(p);
 }
@@ -163,25 +99,12 @@ static enum h1_body_mode on_request(struct cb_ctx *c, const struct h1_head *h)
 	struct api_event *ev = &p->ev;
 	ev->ts_us = s->dir[c->side].msg_start_us;
 	ev->proto = h->version_minor == 1 ? EV_HTTP11 : EV_HTTP10;
-	set_endpoints(ev, c->f, s->client);
-	copy_field(ev->method, sizeof ev->method, h->method.p, h->method.len, &ev->truncated,
-		   EV_TRUNC_METHOD);
-	set_target(ev, h->target.p, h->target.len);
+	exchange_set_endpoints(ev, c->f, s->client);
+	exchange_set_method(ev, h->method.p, h->method.len);
+	exchange_set_target(ev, h->target.p, h->target.len);
 	for (uint32_t i = 0; i < h->n_headers; i++) {
 		const struct h1_header *hd = &h->headers[i];
-		if (!ev->has_host && name_is(hd, "host")) {
-			copy_field(ev->host, sizeof ev->host, hd->value.p, hd->value.len,
-				   &ev->truncated, EV_TRUNC_HOST);
-			ev->has_host = true;
-		} else if (!ev->has_user_agent && name_is(hd, "user-agent")) {
-			copy_field(ev->user_agent, sizeof ev->user_agent, hd->value.p, hd->value.len,
-				   &ev->truncated, EV_TRUNC_UA);
-			ev->has_user_agent = true;
-		} else if (!ev->has_content_type && name_is(hd, "content-type")) {
-			copy_field(ev->content_type, sizeof ev->content_type, hd->value.p,
-				   hd->value.len, &ev->truncated, EV_TRUNC_CTYPE);
-			ev->has_content_type = true;
-		}
+		exchange_request_header(ev, hd->name.p, hd->name.len, hd->value.p, hd->value.len);
 	}
 	p->is_head = h->method.len == 4 && memcmp(h->method.p, "HEAD", 4) == 0;
 	p->is_connect = h->method.len == 7 && memcmp(h->method.p, "CONNECT", 7) == 0;
@@ -224,13 +147,8 @@ static enum h1_body_mode on_response(struct cb_ctx *c, const struct h1_head *h)
 	p->ev.status = h->status;
 	for (uint32_t i = 0; i < h->n_headers; i++) {
 		const struct h1_header *hd = &h->headers[i];
-		if (name_is(hd, "content-type")) {
-			p->ev.truncated &= (uint8_t)~EV_TRUNC_CTYPE;
-			copy_field(p->ev.content_type, sizeof p->ev.content_type, hd->value.p,
-				   hd->value.len, &p->ev.truncated, EV_TRUNC_CTYPE);
-			p->ev.has_content_type = true;
-			break;
-		}
+		exchange_response_header(&p->ev, hd->name.p, hd->name.len, hd->value.p,
+					 hd->value.len);
 	}
 	s->resp_cur = p;
 	s->resp_ignored = false;

@@ -61,4 +61,7 @@ void session_fin(struct session_env *env, struct flow *f, int side, uint64_t now
 /* The flow is leaving the table: emit everything pending and free the session. */
 void session_end(struct session_env *env, struct flow *f, uint64_t now);
 
+/* Counts and hands one finished exchange to env's emit function (for every protocol). */
+void session_emit(struct session_env *env, const struct api_event *ev);
+
 #endif

@@ -33,7 +33,7 @@ expect not-pcap 2 "text.pcap: not a pcap or pcapng file" -- -r "$tmp/text.pcap"
 python3 test/relink.py "$cap" "$tmp/wifi.pcap" dlt105
 expect bad-linktype 2 "link type 105 .* is not supported" -- -r "$tmp/wifi.pcap"
 expect bad-filter 2 '^tapir: -f: bad filter "tcp port banana"' -- -r "$cap" -f 'tcp port banana'
-expect unknown-option 2 'unrecognized option' -- -r "$cap" --frobnicate
+expect unknown-option 2 '^tapir: --frobnicate: unknown option' -- -r "$cap" --frobnicate
 expect extra-arg 2 'unexpected argument "extra"' -- -r "$cap" extra
 expect bad-snaplen 2 '^tapir: --snaplen: "9" is not a whole number' -- -r "$cap" --snaplen 9
 expect bad-buffer 2 '^tapir: --buffer: bad size "lots"' -- -r "$cap" --buffer lots

@@ -5,7 +5,8 @@ set -eu
 BUILD="gcc make libc6-dev libpcap-dev libyaml-dev tzdata"
 CHECK="python3 iproute2 curl"
 case "${1:-build}" in
-build|demo) want="$BUILD" ;;
+build) want="$BUILD" ;;
+demo) want="$BUILD python3" ;;
 check) want="$BUILD $CHECK" ;;
 *) echo "usage: $0 build|check|demo" >&2; exit 2 ;;
 esac

@@ -26,6 +26,30 @@ for cap in pcaps/*.pcap; do
 		echo "not ok golden:$name: events differ from $expect"
 		diff "$expect" "$tmp/ev" | head -n 10 | sed 's/^/    /'
 	fi
+	# An independent check: tshark's view of the same capture (made once with
+	# ../shared/tools/make-oracle and checked in), as (method, host, path, status).
+	oracle=pcaps/$name.oracle.jsonl
+	if [ -f "$oracle" ]; then
+		if python3 - "$oracle" "$tmp/ev" <<'PY'
+import collections, json, sys
+def keys(path, host):
+    out = collections.Counter()
+    for line in open(path):
+        o = json.loads(line)
+        h = o.get(host)
+        out[(o["method"], h.lower() if h else None, o["path"], o["status"])] += 1
+    return out
+a, b = keys(sys.argv[1], "authority"), keys(sys.argv[2], "host")
+if a != b:
+    print("    only tshark: %s; only tapir: %s" % (dict(a - b), dict(b - a)))
+    sys.exit(1)
+PY
+		then
+			echo "ok tshark:$name"
+		else
+			echo "not ok tshark:$name: events disagree with tshark ($oracle)"
+		fi
+	fi
 	for kind in sll sll2 raw null null-be loop pcapng; do
 		python3 test/relink.py "$cap" "$tmp/relinked" "$kind" || { echo "not ok link:$name:$kind: relink failed"; continue; }
 		"$tapir" -r "$tmp/relinked" --events "$tmp/ev2" 2>"$tmp/err"

@@ -10,6 +10,7 @@
 #include "../decoders/http1.h"
 #include "unit.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 
 struct rec {
@@ -29,8 +30,6 @@ struct rec {
 };
 
 static void rec_add(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-#include <stdarg.h>
 
 static void rec_add(struct rec *r, const char *fmt, ...)
 {
@@ -744,6 +743,73 @@ static void test_every_split(void)
 	}
 }
 
+/*
+ * Random streams built from HTTP fragments and junk, with small limits so that
+ * every error path is reached: whole input, byte by byte and random cuts must
+ * agree.
+ */
+static void test_random_splits(void)
+{
+	static const char *const frags[] = {
+		/* whole messages */
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "POST /p HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
+		"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/1.1 100 Continue\r\n\r\n",
+		"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\nok\n0\n\n",
+		"HTTP/1.1 204 No\r\nContent-Length: 5\r\n\r\n", "GET /v\nA: b\n\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+		/* pieces and damage */
+		"GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n", "HTTP/1.1 101 Up\r\n", "Content-Length: 3\r\n",
+		"Content-Length: 0\n", "Transfer-Encoding: chunked\r\n", "X-Long: 0123456789abcdef\r\n",
+		"\r\n", "\n", "\r", "3\r\nabc\r\n", "0\r\n", "1;eeeeeeeeeeeeeeeeeeee\n", "zz\r\n",
+		"3\r\nabcd", "abc", "junk line\n", "\x16\x03\x01", " folded\r\n", "NoColon\r\n",
+		"PRI * HTTP/2.0\r\n", "OPTIONS HTTP/1.1\n", "HTTP/1.0 304 NM\n", "Content-Length: 1, 2\n",
+	};
+	static const struct h1_limits lims[] = { { 0, 0, 0 }, { 60, 16, 50 }, { 40, 10, 200 } };
+	static const enum h1_kind kinds[] = { H1_REQUESTS, H1_RESPONSES, H1_ANY };
+	uint32_t x = 2463534242u;
+	char in[1024], want[8192], got[8192];
+	size_t cuts[1024];
+	int bad = 0;
+	for (int iter = 0; iter < 12000 && bad < 3; iter++) {
+		size_t len = 0;
+		int nf = 1 + (int)((x >> 3) % 16);
+		for (int i = 0; i < nf; i++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			const char *fr = frags[x % (sizeof frags / sizeof frags[0])];
+			size_t fl = strlen(fr);
+			if (len + fl >= sizeof in)
+				break;
+			memcpy(in + len, fr, fl);
+			len += fl;
+		}
+		struct split_case c = { kinds[iter % 3], (iter / 3) % 2 == 1, lims[(iter / 6) % 3],
+					in, "" };
+		split_run(&c, len, NULL, 0, want, sizeof want);
+		for (size_t i = 0; i + 1 < len; i++)
+			cuts[i] = i + 1;
+		split_run(&c, len, cuts, len ? len - 1 : 0, got, sizeof got);
+		if (strcmp(got, want) != 0) {
+			fprintf(stderr, "iter %d byte by byte: %.*s\n", iter, (int)len, in);
+			CHECK_STR(got, want);
+			bad++;
+		}
+		size_t nc = 0;
+		for (size_t i = 1; i < len; i++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			if (x % 5 == 0)
+				cuts[nc++] = i;
+		}
+		split_run(&c, len, cuts, nc, got, sizeof got);
+		if (strcmp(got, want) != 0) {
+			fprintf(stderr, "iter %d random cuts: %.*s\n", iter, (int)len, in);
+			CHECK_STR(got, want);
+			bad++;
+		}
+	}
+}
+
 static void test_gap_in_cl_body(void)
 {
 	struct t *t = t_new(H1_REQUESTS, false, NULL);
@@ -1017,6 +1083,7 @@ int main(void)
 	RUN(test_framing_headers);
 	RUN(test_bad_header_resync);
 	RUN(test_every_split);
+	RUN(test_random_splits);
 	RUN(test_gap_in_cl_body);
 	RUN(test_gap_in_head);
 	RUN(test_gap_in_chunk_size_line);

@@ -1,0 +1,118 @@
+/*
+ * exchange.c - api_event fields from request and response parts.
+ */
+#include "exchange.h"
+
+#include <string.h>
+#include <strings.h>
+
+static void copy_field(char *dst, size_t cap, const char *src, size_t len, uint8_t *trunc,
+		       uint8_t bit)
+{
+	if (len >= cap) {
+		len = cap - 1;
+		*trunc |= bit;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static int name_is(const char *name, size_t nlen, const char *want)
+{
+	size_t n = strlen(want);
+	return nlen == n && strncasecmp(name, want, n) == 0;
+}
+
+void exchange_set_method(struct api_event *ev, const char *method, size_t len)
+{
+	copy_field(ev->method, sizeof ev->method, method, len, &ev->truncated, EV_TRUNC_METHOD);
+}
+
+void exchange_set_host(struct api_event *ev, const char *host, size_t len)
+{
+	/* "user:password@host" (RFC 9110 4.2.4 forbids it; it still appears): never keep the secret. */
+	const char *at = memchr(host, '@', len);
+	if (at) {
+		len -= (size_t)(at + 1 - host);
+		host = at + 1;
+	}
+	copy_field(ev->host, sizeof ev->host, host, len, &ev->truncated, EV_TRUNC_HOST);
+	ev->has_host = true;
+}
+
+/*
+ * Absolute-form ("http://host/p?q", RFC 9112 3.2.2) keeps only the path;
+ * authority-form (CONNECT) and asterisk-form are kept as they are.
+ */
+void exchange_set_target(struct api_event *ev, const char *t, size_t len)
+{
+	const char *end = t + len;
+	const char *q = memchr(t, '?', len);
+	const char *path_end = q ? q : end;
+	const char *p = t;
+	if (len > 7 && (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0)) {
+		const char *s = (const char *)memchr(t, ':', len) + 3;
+		const char *slash = s < path_end ? memchr(s, '/', (size_t)(path_end - s)) : NULL;
+		p = slash ? slash : path_end;
+	}
+	copy_field(ev->path, sizeof ev->path, p, (size_t)(path_end - p), &ev->truncated,
+		   EV_TRUNC_PATH);
+	if (!q)
+		return;
+	size_t used = 0;
+	for (const char *k = q + 1; k < end;) {
+		const char *amp = memchr(k, '&', (size_t)(end - k));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(k, '=', (size_t)(stop - k));
+		size_t klen = (size_t)((eq ? eq : stop) - k);
+		if (klen > 0) {
+			if (ev->n_query_keys >= EV_QKEYS_COUNT || used + klen + 1 > EV_QKEYS_MAX) {
+				ev->truncated |= EV_TRUNC_QKEYS;
+				break;
+			}
+			memcpy(ev->query_keys + used, k, klen);
+			ev->query_keys[used + klen] = '\0';
+			used += klen + 1;
+			ev->n_query_keys++;
+		}
+		k = stop + 1;
+	}
+}
+
+void exchange_request_header(struct api_event *ev, const char *name, size_t nlen,
+			     const char *value, size_t vlen)
+{
+	if (!ev->has_host && name_is(name, nlen, "host")) {
+		exchange_set_host(ev, value, vlen);
+	} else if (!ev->has_user_agent && name_is(name, nlen, "user-agent")) {
+		copy_field(ev->user_agent, sizeof ev->user_agent, value, vlen, &ev->truncated,
+			   EV_TRUNC_UA);
+		ev->has_user_agent = true;
+	} else if (!ev->has_content_type && name_is(name, nlen, "content-type")) {
+		copy_field(ev->content_type, sizeof ev->content_type, value, vlen, &ev->truncated,
+			   EV_TRUNC_CTYPE);
+		ev->has_content_type = true;
+	}
+}
+
+void exchange_response_header(struct api_event *ev, const char *name, size_t nlen,
+			      const char *value, size_t vlen)
+{
+	/* The response's content type describes what was returned: it wins over the request's. */
+	if (name_is(name, nlen, "content-type") && !ev->resp_content_type) {
+		ev->truncated &= (uint8_t)~EV_TRUNC_CTYPE;
+		copy_field(ev->content_type, sizeof ev->content_type, value, vlen, &ev->truncated,
+			   EV_TRUNC_CTYPE);
+		ev->has_content_type = true;
+		ev->resp_content_type = true;
+	}
+}
+
+void exchange_set_endpoints(struct api_event *ev, const struct flow *f, int client)
+{
+	memcpy(ev->client_ip, f->key.addr[client], 16);
+	memcpy(ev->server_ip, f->key.addr[!client], 16);
+	ev->client_port = f->key.port[client];
+	ev->server_port = f->key.port[!client];
+	ev->vlan = f->vlan[client][0];
+}

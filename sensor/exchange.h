@@ -1,0 +1,36 @@
+/*
+ * exchange.h - filling an api_event from what a protocol decoder saw, the same
+ * way for HTTP/1 and HTTP/2: request target -> path and parameter names,
+ * header fields -> host, user agent, content type (and, with identity
+ * extraction, the caller's identity). Copies, bounded by the event's fields;
+ * nothing here keeps a pointer into the input.
+ */
+#ifndef TAPIR_EXCHANGE_H
+#define TAPIR_EXCHANGE_H
+
+#include <stddef.h>
+
+#include "../decoders/event.h"
+#include "flow.h"
+
+/* Request target -> path (up to '?') and query parameter names (RFC 9112 3.2). */
+void exchange_set_target(struct api_event *ev, const char *target, size_t len);
+
+/* The :authority pseudo-header or Host header value, without any userinfo. */
+void exchange_set_host(struct api_event *ev, const char *host, size_t len);
+
+/* The method token. */
+void exchange_set_method(struct api_event *ev, const char *method, size_t len);
+
+/* One request header field (name matched case-insensitively). */
+void exchange_request_header(struct api_event *ev, const char *name, size_t nlen,
+			     const char *value, size_t vlen);
+
+/* One response header field. */
+void exchange_response_header(struct api_event *ev, const char *name, size_t nlen,
+			      const char *value, size_t vlen);
+
+/* Client and server addresses from the flow, `client` being the client's side. */
+void exchange_set_endpoints(struct api_event *ev, const struct flow *f, int client);
+
+#endif
