@@ -841,6 +841,10 @@ static size_t bad_start(struct h1_parser *p, const struct h1_callbacks *cb, void
 	return 0;
 }
 
+/*
+ * The HTTP/2 preface: stop. In place, nothing of it is consumed, so the owner
+ * can hand the stream from this byte on to an HTTP/2 decoder.
+ */
 static size_t preface(struct h1_parser *p, size_t n, const struct h1_callbacks *cb, void *ctx)
 {
 	fail(p, H1_ERR_H2_PREFACE, cb, ctx);
@@ -866,7 +870,7 @@ static size_t wait_start(struct h1_parser *p, const uint8_t *d, size_t n,
 		case HEAD_BAD_START:
 			return bad_start(p, cb, ctx, false); /* resync skips this line */
 		case HEAD_PREFACE:
-			return preface(p, n, cb, ctx);
+			return preface(p, 0, cb, ctx);
 		case HEAD_MORE:
 			break;
 		}
@@ -1177,8 +1181,8 @@ void h1_free(struct h1_parser *p)
 	free(p);
 }
 
-void h1_feed(struct h1_parser *p, const uint8_t *data, size_t len,
-	     const struct h1_callbacks *cb, void *ctx)
+size_t h1_feed(struct h1_parser *p, const uint8_t *data, size_t len,
+	       const struct h1_callbacks *cb, void *ctx)
 {
 	size_t pos = 0;
 	while (pos < len && p->state != H1_STOPPED) {
@@ -1237,6 +1241,7 @@ void h1_feed(struct h1_parser *p, const uint8_t *data, size_t len,
 		pos += k;
 	}
 	flush_body(p, cb, ctx);
+	return pos;
 }
 
 void h1_gap(struct h1_parser *p, uint64_t len, const struct h1_callbacks *cb, void *ctx)

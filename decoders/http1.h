@@ -127,9 +127,15 @@ struct h1_parser *h1_new(enum h1_kind kind, bool midstream, const struct h1_limi
 			 struct h1_stats *stats);
 void h1_free(struct h1_parser *p);
 
-/* Feeds stream bytes; invokes callbacks as messages are recognised. */
-void h1_feed(struct h1_parser *p, const uint8_t *data, size_t len,
-	     const struct h1_callbacks *cb, void *ctx);
+/*
+ * Feeds stream bytes; invokes callbacks as messages are recognised. Returns
+ * the bytes consumed: all of them, unless the parser stopped inside this
+ * piece. After a tunnel head (101, CONNECT 2xx) the return value is the
+ * offset just past that head; at the HTTP/2 preface it is the offset of the
+ * preface. What follows belongs to another protocol.
+ */
+size_t h1_feed(struct h1_parser *p, const uint8_t *data, size_t len,
+	       const struct h1_callbacks *cb, void *ctx);
 
 /* `len` bytes of the stream are missing at this point. */
 void h1_gap(struct h1_parser *p, uint64_t len, const struct h1_callbacks *cb, void *ctx);

@@ -1057,9 +1057,38 @@ static void test_names_and_defaults(void)
 	h1_free(NULL);
 }
 
+/* h1_feed's return value: where another protocol takes over the stream. */
+static void test_feed_consumed_at_handover(void)
+{
+	struct h1_stats st = {0};
+	struct h1_callbacks none = {0};
+	static const char resp[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
+				   "Connection: Upgrade\r\n\r\n\x00\x00\x00\x04";
+	size_t head = sizeof resp - 1 - 4;
+	struct h1_parser *p = h1_new(H1_RESPONSES, false, NULL, &st);
+	CHECK_EQ(h1_feed(p, (const uint8_t *)resp, sizeof resp - 1, &none, NULL), head);
+	CHECK(h1_stopped(p));
+	h1_free(p);
+
+	static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+				  "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00";
+	size_t first = strlen("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+	p = h1_new(H1_REQUESTS, false, NULL, &st);
+	CHECK_EQ(h1_feed(p, (const uint8_t *)req, sizeof req - 1, &none, NULL), first);
+	CHECK(h1_stopped(p));
+	CHECK_EQ(st.errors[H1_ERR_H2_PREFACE], 1);
+	h1_free(p);
+
+	static const char plain[] = "GET / HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n";
+	p = h1_new(H1_REQUESTS, false, NULL, &st);
+	CHECK_EQ(h1_feed(p, (const uint8_t *)plain, sizeof plain - 1, &none, NULL), sizeof plain - 1);
+	h1_free(p);
+}
+
 int main(void)
 {
 	RUN(test_simple_get);
+	RUN(test_feed_consumed_at_handover);
 	RUN(test_keepalive_sequence);
 	RUN(test_pipelined);
 	RUN(test_post_content_length);
