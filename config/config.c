@@ -19,6 +19,9 @@
  *   - durations need a unit: ms, s, m, h, d;
  *   - an empty value is only accepted for a mapping (a section whose keys are
  *     all commented out), where it means "keep the defaults";
+ *   - header and cookie names are RFC 9110 tokens, never listed twice (even
+ *     in another case); CIDRs are ADDRESS[/PREFIX], IPv4 or IPv6, with no
+ *     host bit set past the prefix;
  *   - anchors and aliases are resolved by libyaml and accepted (an error in an
  *     aliased value points at the anchored node); merge keys (<<) and tags
  *     (!!int, !vault) are not supported;
@@ -27,12 +30,14 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <yaml.h>
@@ -67,9 +72,13 @@ enum kind {
 	K_HHMM,      /* "HH:MM" into uint16_t minutes */
 	K_DAYS,      /* sequence of mon..sun into a uint8_t tm_wday mask */
 	K_SENSITIVE, /* sequence of "[METHOD ]/glob" into struct config_api */
+	K_NAMES,     /* sequence of header (or, F_COOKIE, cookie) names into struct config_names */
+	K_JWT_KEYS,  /* sequence of {file, format, kid, alg} into struct config_identity */
+	K_CIDRS,     /* sequence of ADDRESS[/PREFIX] into struct config_identity */
 };
 
 #define F_MULTILINE 1u /* tabs and line breaks allowed (BPF filters) */
+#define F_COOKIE 2u    /* K_NAMES: cookie names, not header names */
 
 struct ctx;
 typedef int (*check_fn)(struct ctx *c, const yaml_node_t *n, const char *s);
@@ -514,6 +523,7 @@ static const struct key http_keys[] = {
 	{.name = "max_resync", .kind = K_SIZE, .off = OFF(http.max_resync), .min = 0, .max = GiB},
 	{.name = "max_pending", .kind = K_U32, .off = OFF(http.max_pending), .min = 1,
 	 .max = 65536},
+	{.name = "memcap", .kind = K_SIZE, .off = OFF(http.memcap), .min = MiB, .max = 64 * GiB},
 	{0},
 };
 
@@ -539,6 +549,16 @@ static const struct key output_keys[] = {
 static const struct key api_keys[] = {
 	{.name = "sensitive", .kind = K_SENSITIVE, .max = CONFIG_SENSITIVE_MAX},
 	{.name = "openapi", .kind = K_STR, .off = OFF(api.openapi), .max = CAP(api.openapi)},
+	{0},
+};
+
+static const struct key identity_keys[] = {
+	{.name = "api_key_headers", .kind = K_NAMES, .off = OFF(identity.api_key_headers),
+	 .max = CONFIG_ID_NAMES_MAX},
+	{.name = "session_cookies", .kind = K_NAMES, .off = OFF(identity.session_cookies),
+	 .max = CONFIG_ID_NAMES_MAX, .flags = F_COOKIE},
+	{.name = "jwt_keys", .kind = K_JWT_KEYS, .max = CONFIG_JWT_KEYS_MAX},
+	{.name = "trusted_proxies", .kind = K_CIDRS, .max = CONFIG_PROXIES_MAX},
 	{0},
 };
 
@@ -590,6 +610,7 @@ static const struct key top_keys[] = {
 	{.name = "http", .kind = K_MAP, .sub = http_keys},
 	{.name = "output", .kind = K_MAP, .sub = output_keys},
 	{.name = "api", .kind = K_MAP, .sub = api_keys},
+	{.name = "identity", .kind = K_MAP, .sub = identity_keys},
 	{.name = "policy", .kind = K_MAP, .sub = policy_keys},
 	{.name = "detection", .kind = K_MAP, .sub = detection_keys},
 	{0},
@@ -605,6 +626,7 @@ FITS(http_keys);
 FITS(redis_keys);
 FITS(output_keys);
 FITS(api_keys);
+FITS(identity_keys);
 FITS(business_hours_keys);
 FITS(policy_keys);
 FITS(detection_keys);
@@ -780,6 +802,344 @@ static int set_sensitive(struct ctx *c, const struct key *k, const yaml_node_t *
 	return 0;
 }
 
+/* ---- identity ---- */
+
+static const char *key_label(char *buf, size_t cap, const char *s, size_t len);
+
+/* tchar of RFC 9110 5.6.2: what a header (and a cookie, RFC 6265 4.1.1) name is made of. */
+static bool is_tchar(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* Checks n is a sequence of at most k->max items; 0, or -1 with the message set. */
+static int expect_list(struct ctx *c, const struct key *k, const yaml_node_t *n, const char *what,
+		       size_t *count)
+{
+	int rc = expect(c, n, YAML_SEQUENCE_NODE, what);
+
+	if (rc == 1)
+		return fail(c, n, "missing value (expected %s)", what);
+	if (rc < 0)
+		return -1;
+	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (*count > k->max)
+		return fail(c, n, "too many entries (%zu, at most %llu)", *count,
+			    (unsigned long long)k->max);
+	return 0;
+}
+
+static int set_names(struct ctx *c, const struct key *k, const yaml_node_t *n)
+{
+	const bool cookie = k->flags & F_COOKIE;
+	const char *noun = cookie ? "cookie name" : "header name";
+	struct config_names names;
+	size_t base = c->pathlen, count, i, j, len;
+	const yaml_node_item_t *it;
+	char q[QUOTE_SIZE];
+
+	if (expect_list(c, k, n, cookie ? "a sequence of cookie names" : "a sequence of header names",
+			&count) != 0)
+		return -1;
+	memset(&names, 0, sizeof names);
+	for (it = n->data.sequence.items.start, i = 0; it < n->data.sequence.items.top; it++, i++) {
+		const yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		const char *s;
+
+		path_index(c, i);
+		if (expect_scalar(c, e, cookie ? "a cookie name" : "a header name") != 0)
+			return -1;
+		s = scalar_text(e);
+		len = e->data.scalar.length;
+		if (len == 0)
+			return fail(c, e, "must not be empty");
+		if (len > CONFIG_ID_NAME_MAX)
+			return fail(c, e, "%s too long (%zu bytes, at most %d)", noun, len,
+				    CONFIG_ID_NAME_MAX);
+		for (j = 0; j < len; j++)
+			if (!is_tchar((unsigned char)s[j]))
+				return fail(c, e, "bad %s %s (letters, digits and !#$%%&'*+-.^_`|~ only)",
+					    noun, quote(q, sizeof q, s, len));
+		if (!cookie && (strcasecmp(s, "Authorization") == 0 || strcasecmp(s, "Cookie") == 0))
+			return fail(c, e, "%s is read as a credential already (list API-key headers only)",
+				    quote(q, sizeof q, s, len));
+		for (j = 0; j < i; j++)
+			if (strcasecmp(names.name[j], s) == 0)
+				return fail(c, e, "%s is listed twice (names match ignoring case)",
+					    quote(q, sizeof q, s, len));
+		memcpy(names.name[i], s, len + 1);
+		path_pop(c, base);
+	}
+	names.n = (uint8_t)count;
+	*(struct config_names *)field(c, k) = names;
+	return 0;
+}
+
+static const char *const key_formats[] = {[CONFIG_KEY_PEM] = "pem", [CONFIG_KEY_JWKS] = "jwks",
+					   [CONFIG_KEY_HMAC] = "hmac"};
+static const char *const jwt_algs[] = {"HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"};
+
+/* Indexes into jwt_key_names. */
+enum { JK_FILE, JK_FORMAT, JK_KID, JK_ALG, JK_COUNT };
+static const char *const jwt_key_names[JK_COUNT] = {"file", "format", "kid", "alg"};
+
+/* A scalar value of a jwt_keys entry: 1..max bytes, no control character. */
+static int jwt_key_text(struct ctx *c, const yaml_node_t *v, size_t max)
+{
+	const char *s = scalar_text(v);
+	size_t len = v->data.scalar.length, i;
+
+	if (len == 0)
+		return fail(c, v, "must not be empty");
+	if (len > max)
+		return fail(c, v, "too long (%zu bytes, at most %zu)", len, max);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return fail(c, v, "contains a control character (byte %zu)", i + 1);
+	return 0;
+}
+
+// {file: PATH, format: pem|jwks|hmac, kid: K, alg: A} into *out.
+static int parse_jwt_key(struct ctx *c, const yaml_node_t *n, struct config_jwt_key *out)
+{
+	static const char *const what = "a mapping {file: PATH, format: pem|jwks|hmac}";
+	const yaml_node_t *seen[JK_COUNT] = {0}, *val[JK_COUNT] = {0};
+	const yaml_node_pair_t *p;
+	size_t base = c->pathlen, i;
+	char q[QUOTE_SIZE], label[QUOTE_SIZE];
+	int rc;
+
+	rc = expect(c, n, YAML_MAPPING_NODE, what);
+	if (rc == 1)
+		return fail(c, n, "missing value (expected %s)", what);
+	if (rc < 0)
+		return -1;
+	memset(out, 0, sizeof *out);
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+		const yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
+		const char *name, *s;
+		size_t len;
+
+		rc = expect(c, kn, YAML_SCALAR_NODE, "a key name");
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			return fail(c, kn, "expected a key name, got nothing");
+		name = scalar_text(kn);
+		len = kn->data.scalar.length;
+		for (i = 0; i < JK_COUNT; i++)
+			if (strlen(jwt_key_names[i]) == len && memcmp(jwt_key_names[i], name, len) == 0)
+				break;
+		if (i == JK_COUNT) {
+			path_key(c, key_label(label, sizeof label, name, len));
+			return fail(c, kn, "unknown key (expected one of: file, format, kid, alg)");
+		}
+		path_key(c, jwt_key_names[i]);
+		if (seen[i])
+			return fail(c, kn, "duplicate key (first at line %zu)",
+				    seen[i]->start_mark.line + 1);
+		seen[i] = kn;
+		val[i] = vn;
+		if (expect_scalar(c, vn, i == JK_FILE ? "a file path" : "a string") != 0)
+			return -1;
+		s = scalar_text(vn);
+		len = vn->data.scalar.length;
+		switch (i) {
+		case JK_FILE:
+			if (jwt_key_text(c, vn, sizeof out->file - 1) != 0)
+				return -1;
+			memcpy(out->file, s, len + 1);
+			break;
+		case JK_FORMAT: {
+			size_t f;
+			for (f = 0; f < sizeof key_formats / sizeof key_formats[0]; f++)
+				if (strcmp(s, key_formats[f]) == 0)
+					break;
+			if (f == sizeof key_formats / sizeof key_formats[0])
+				return fail(c, vn, "bad format %s (use pem, jwks or hmac)",
+					    quote(q, sizeof q, s, len));
+			out->format = (enum config_key_format)f;
+			break;
+		}
+		case JK_KID:
+			if (jwt_key_text(c, vn, sizeof out->kid - 1) != 0)
+				return -1;
+			memcpy(out->kid, s, len + 1);
+			break;
+		default: {
+			size_t a;
+			for (a = 0; a < sizeof jwt_algs / sizeof jwt_algs[0]; a++)
+				if (strcmp(s, jwt_algs[a]) == 0)
+					break;
+			if (a == sizeof jwt_algs / sizeof jwt_algs[0])
+				return fail(c, vn, "bad algorithm %s (use HS256, HS384, HS512, RS256, "
+						   "ES256 or EdDSA)",
+					    quote(q, sizeof q, s, len));
+			memcpy(out->alg, s, len + 1);
+			break;
+		}
+		}
+		path_pop(c, base);
+	}
+	if (!seen[JK_FILE])
+		return fail(c, n, "missing file (add file: PATH)");
+	if (!seen[JK_FORMAT])
+		return fail(c, n, "missing format (add format: pem, jwks or hmac)");
+	if (out->format == CONFIG_KEY_JWKS && (seen[JK_KID] || seen[JK_ALG])) {
+		i = seen[JK_KID] ? JK_KID : JK_ALG;
+		path_key(c, jwt_key_names[i]);
+		return fail(c, seen[i], "not for format jwks (each key of a JWKS has its own %s)",
+			    jwt_key_names[i]);
+	}
+	if (seen[JK_ALG]) {
+		bool hs = strncmp(out->alg, "HS", 2) == 0;
+		path_key(c, "alg");
+		if (out->format == CONFIG_KEY_HMAC && !hs)
+			return fail(c, val[JK_ALG], "%s does not fit format hmac (use HS256, HS384 or HS512)",
+				    out->alg);
+		if (out->format == CONFIG_KEY_PEM && hs)
+			return fail(c, val[JK_ALG], "%s needs format hmac (a PEM key verifies RS256, ES256 "
+						    "or EdDSA)",
+				    out->alg);
+		path_pop(c, base);
+	}
+	return 0;
+}
+
+static int set_jwt_keys(struct ctx *c, const struct key *k, const yaml_node_t *n)
+{
+	struct config_identity *id = &c->cfg->identity;
+	size_t base = c->pathlen, count;
+	const yaml_node_item_t *it;
+
+	if (expect_list(c, k, n, "a sequence of key files", &count) != 0)
+		return -1;
+	/* The new list goes into the copy at once, so any failure frees it. */
+	if (id->jwt_keys != c->orig->identity.jwt_keys)
+		free(id->jwt_keys);
+	id->jwt_keys = NULL;
+	id->n_jwt_keys = 0;
+	if (count == 0)
+		return 0;
+	id->jwt_keys = calloc(count, sizeof id->jwt_keys[0]);
+	if (!id->jwt_keys)
+		return fail(c, n, "out of memory");
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		path_index(c, (size_t)(it - n->data.sequence.items.start));
+		if (parse_jwt_key(c, yaml_document_get_node(c->doc, *it), &id->jwt_keys[id->n_jwt_keys]) != 0)
+			return -1;
+		id->n_jwt_keys++;
+		path_pop(c, base);
+	}
+	return 0;
+}
+
+/* "10.0.0.0/8", "fd00::/8", "192.0.2.7" (a host) into *out. */
+static int parse_cidr(struct ctx *c, const yaml_node_t *n, const char *s, struct config_cidr *out)
+{
+	const char *slash = strchr(s, '/'), *p;
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	char addr[INET6_ADDRSTRLEN + 1], q[QUOTE_SIZE], net[INET6_ADDRSTRLEN];
+	unsigned max, prefix, i;
+	struct in_addr a4;
+	bool v4;
+
+	if (alen == 0 || alen >= sizeof addr)
+		goto bad;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	memset(out, 0, sizeof *out);
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		v4 = true;
+		out->addr[10] = out->addr[11] = 0xff;
+		memcpy(out->addr + 12, &a4, 4);
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		v4 = false;
+	} else {
+		goto bad;
+	}
+	max = v4 ? 32 : 128;
+	prefix = max;
+	if (slash) {
+		prefix = 0;
+		for (p = slash + 1; *p >= '0' && *p <= '9' && prefix <= 128; p++)
+			prefix = prefix * 10 + (unsigned)(*p - '0');
+		if (p == slash + 1 || *p)
+			goto bad;
+		if (prefix > max)
+			return fail(c, n, "prefix /%s is too long for %s (at most /%u)", slash + 1,
+				    v4 ? "IPv4" : "IPv6", max);
+	}
+	out->prefix = (uint8_t)(v4 ? 96 + prefix : prefix);
+	for (i = out->prefix; i < 128; i++) {
+		if (!(out->addr[i / 8] & (0x80u >> (i % 8))))
+			continue;
+		/* Say which network was probably meant. */
+		for (; i < 128; i++)
+			out->addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? (const void *)(out->addr + 12) : out->addr, net,
+			  sizeof net);
+		return fail(c, n, "%s has host bits set (the network is %s/%u)",
+			    quote(q, sizeof q, s, strlen(s)), net, prefix);
+	}
+	return 0;
+bad:
+	return fail(c, n, "bad CIDR %s (use an IPv4 or IPv6 address with an optional /prefix, e.g. "
+			  "10.0.0.0/8 or fd00::/8)",
+		    quote(q, sizeof q, s, strlen(s)));
+}
+
+static int set_cidrs(struct ctx *c, const struct key *k, const yaml_node_t *n)
+{
+	struct config_identity *id = &c->cfg->identity;
+	size_t base = c->pathlen, count, i, j;
+	const yaml_node_item_t *it;
+	char q[QUOTE_SIZE];
+
+	if (expect_list(c, k, n, "a sequence of CIDRs", &count) != 0)
+		return -1;
+	if (id->trusted_proxies != c->orig->identity.trusted_proxies)
+		free(id->trusted_proxies);
+	id->trusted_proxies = NULL;
+	id->n_trusted_proxies = 0;
+	if (count == 0)
+		return 0;
+	id->trusted_proxies = calloc(count, sizeof id->trusted_proxies[0]);
+	if (!id->trusted_proxies)
+		return fail(c, n, "out of memory");
+	for (it = n->data.sequence.items.start, i = 0; it < n->data.sequence.items.top; it++, i++) {
+		const yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		struct config_cidr *cidr = &id->trusted_proxies[i];
+
+		path_index(c, i);
+		if (expect_scalar(c, e, "a CIDR") != 0)
+			return -1;
+		if (parse_cidr(c, e, scalar_text(e), cidr) != 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (id->trusted_proxies[j].prefix == cidr->prefix &&
+			    memcmp(id->trusted_proxies[j].addr, cidr->addr, 16) == 0)
+				return fail(c, e, "%s is the same network as entry %zu",
+					    quote(q, sizeof q, scalar_text(e), e->data.scalar.length), j);
+		id->n_trusted_proxies++;
+		path_pop(c, base);
+	}
+	return 0;
+}
+
+bool config_cidr_match(const struct config_cidr *net, const uint8_t addr[16])
+{
+	unsigned full = net->prefix / 8, rest = net->prefix % 8;
+
+	if (net->prefix > 128 || memcmp(net->addr, addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((net->addr[full] ^ addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
 static int set_number(struct ctx *c, const struct key *k, const yaml_node_t *n, const char *s)
 {
 	char q[QUOTE_SIZE], lo[32], hi[32];
@@ -868,6 +1228,12 @@ static int walk_value(struct ctx *c, const struct key *k, const yaml_node_t *n)
 		return set_days(c, k, n);
 	case K_SENSITIVE:
 		return set_sensitive(c, k, n);
+	case K_NAMES:
+		return set_names(c, k, n);
+	case K_JWT_KEYS:
+		return set_jwt_keys(c, k, n);
+	case K_CIDRS:
+		return set_cidrs(c, k, n);
 	default:
 		break;
 	}
@@ -1073,6 +1439,10 @@ static void release_replaced(struct tapir_config *dead, const struct tapir_confi
 {
 	if (dead->api.sensitive != live->api.sensitive)
 		free_sensitive(dead->api.sensitive, dead->api.n_sensitive);
+	if (dead->identity.jwt_keys != live->identity.jwt_keys)
+		free(dead->identity.jwt_keys);
+	if (dead->identity.trusted_proxies != live->identity.trusted_proxies)
+		free(dead->identity.trusted_proxies);
 }
 
 void config_defaults(struct tapir_config *c)
@@ -1095,6 +1465,7 @@ void config_defaults(struct tapir_config *c)
 	c->http.max_line = 4 * KiB;
 	c->http.max_resync = 64 * KiB;
 	c->http.max_pending = 64;
+	c->http.memcap = 128 * MiB;
 	snprintf(c->output.redis.channel, sizeof c->output.redis.channel, "tapir:alerts");
 	snprintf(c->output.redis.stream, sizeof c->output.redis.stream, "tapir:alerts:stream");
 	c->output.redis.stream_maxlen = 100000;
@@ -1102,6 +1473,15 @@ void config_defaults(struct tapir_config *c)
 	c->policy.business_hours.start_min = 8 * 60;
 	c->policy.business_hours.end_min = 18 * 60;
 	snprintf(c->policy.business_hours.timezone, sizeof c->policy.business_hours.timezone, "UTC");
+	static const char *const api_key_headers[] = {"X-API-Key", "Api-Key"};
+	static const char *const session_cookies[] = {"session",    "sessionid", "sid",
+						      "JSESSIONID", "PHPSESSID", "connect.sid"};
+	for (size_t i = 0; i < sizeof api_key_headers / sizeof api_key_headers[0]; i++)
+		snprintf(c->identity.api_key_headers.name[c->identity.api_key_headers.n++],
+			 CONFIG_ID_NAME_MAX + 1, "%s", api_key_headers[i]);
+	for (size_t i = 0; i < sizeof session_cookies / sizeof session_cookies[0]; i++)
+		snprintf(c->identity.session_cookies.name[c->identity.session_cookies.n++],
+			 CONFIG_ID_NAME_MAX + 1, "%s", session_cookies[i]);
 	c->policy.key_max_age_us = 90 * DAY;
 	c->detection.learning_period_us = 3 * DAY;
 }
@@ -1176,4 +1556,10 @@ void config_free(struct tapir_config *c)
 	free_sensitive(c->api.sensitive, c->api.n_sensitive);
 	c->api.sensitive = NULL;
 	c->api.n_sensitive = 0;
+	free(c->identity.jwt_keys);
+	c->identity.jwt_keys = NULL;
+	c->identity.n_jwt_keys = 0;
+	free(c->identity.trusted_proxies);
+	c->identity.trusted_proxies = NULL;
+	c->identity.n_trusted_proxies = 0;
 }

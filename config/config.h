@@ -2,8 +2,8 @@
  * config.h - tapir.yaml -> plain typed settings.
  *
  * The configuration file is YAML with one mapping per section (sensor,
- * capture, flows, reassembly, ip_fragments, http, output, api, policy,
- * detection); config/tapir.yaml documents every key with its default. Every
+ * capture, flows, reassembly, ip_fragments, http, output, api, identity,
+ * policy, detection); config/tapir.yaml documents every key with its default. Every
  * key is optional. Unknown keys, wrong types, duplicate keys and values out of
  * range are errors, reported as one line that names the file, the line and
  * column (1-based) and the key path:
@@ -60,9 +60,10 @@ struct config_ip_fragments {
 
 struct config_http {
 	uint64_t max_head;          /* request or response line + headers */
-	uint64_t max_line;          /* one header line */
+	uint64_t max_line;          /* one chunk-size or trailer line */
 	uint64_t max_resync;        /* bytes skipped looking for the next message after garbage */
 	uint32_t max_pending;       /* requests awaiting a response per connection */
+	uint64_t memcap;            /* all HTTP state: parsers' buffers, requests awaiting responses */
 };
 
 struct config_redis {
@@ -90,6 +91,49 @@ struct config_api {
 	char openapi[4096];         /* path as written (relative to the working directory); "" = none */
 };
 
+/* identity.*: list caps. */
+#define CONFIG_ID_NAMES_MAX 16     /* api_key_headers, session_cookies (IDENTITY_NAMES_MAX) */
+#define CONFIG_ID_NAME_MAX 63      /* bytes of one header or cookie name */
+#define CONFIG_JWT_KEYS_MAX 64     /* jwt_keys entries */
+#define CONFIG_PROXIES_MAX 1024    /* trusted_proxies entries */
+
+/* Header or cookie names, RFC 9110 tokens, no two equal ignoring case; earlier = preferred. */
+struct config_names {
+	char name[CONFIG_ID_NAMES_MAX][CONFIG_ID_NAME_MAX + 1];
+	uint8_t n;
+};
+
+enum config_key_format {
+	CONFIG_KEY_PEM,             /* PUBLIC KEY or CERTIFICATE PEM: RSA, EC P-256, Ed25519 */
+	CONFIG_KEY_JWKS,            /* RFC 7517 JWKS; kid and alg from each key */
+	CONFIG_KEY_HMAC,            /* the shared secret of HS256/384/512 */
+};
+
+// One identity.jwt_keys entry: {file: PATH, format: pem|jwks|hmac, kid: K, alg: A}.
+struct config_jwt_key {
+	char file[4096];            /* path as written (relative to the working directory) */
+	enum config_key_format format;
+	char kid[128];              /* pem, hmac: "" = fits any token's kid */
+	char alg[8];                /* pem, hmac: "" = every alg the key's type allows;
+				       else HS256 HS384 HS512 (hmac) or RS256 ES256 EdDSA (pem) */
+};
+
+/* One identity.trusted_proxies entry, parsed. */
+struct config_cidr {
+	uint8_t addr[16];           /* network address, host bits zero; IPv4 as ::ffff:a.b.c.d */
+	uint8_t prefix;             /* 0..128; an IPv4 /n is stored as 96 + n */
+};
+
+struct config_identity {
+	struct config_names api_key_headers;  /* default X-API-Key, Api-Key */
+	struct config_names session_cookies;  /* default session, sessionid, sid, JSESSIONID,
+						 PHPSESSID, connect.sid */
+	struct config_jwt_key *jwt_keys;      /* n_jwt_keys entries, or NULL */
+	size_t n_jwt_keys;
+	struct config_cidr *trusted_proxies;  /* n_trusted_proxies entries, or NULL */
+	size_t n_trusted_proxies;
+};
+
 struct config_business_hours {
 	uint8_t days;               /* bit d set: struct tm tm_wday d is a business day (0 = Sunday) */
 	uint16_t start_min;         /* minutes after local midnight, start < end */
@@ -115,6 +159,7 @@ struct tapir_config {
 	struct config_http http;
 	struct config_output output;
 	struct config_api api;
+	struct config_identity identity;
 	struct config_policy policy;
 	struct config_detection detection;
 };
@@ -132,13 +177,15 @@ void config_defaults(struct tapir_config *c);
  *   "PATH:LINE:COL: KEY.PATH: what is wrong"   (a YAML syntax error names no key)
  *   "PATH: cannot read: <strerror>"            (missing, unreadable, a directory)
  * An empty file (or one holding only comments) is valid and changes nothing.
- * The only allocation is api.sensitive (the array and each glob, malloc'd,
- * owned by *c): release with config_free().
+ * The only allocations are api.sensitive (the array and each glob),
+ * identity.jwt_keys and identity.trusted_proxies (the arrays), malloc'd and
+ * owned by *c: release with config_free().
  */
 int config_load(struct tapir_config *c, const char *path, char *err,
 		size_t errlen) CONFIG_MUST_CHECK;
 
-/* Frees api.sensitive and empties it. Safe to call twice. */
+/* Frees api.sensitive, identity.jwt_keys and identity.trusted_proxies and empties them.
+ * Safe to call twice. */
 void config_free(struct tapir_config *c);
 
 /*
@@ -155,5 +202,8 @@ int config_parse_size(const char *s, uint64_t *out) CONFIG_MUST_CHECK;
  * number is rejected. Returns 0, or -1 when malformed or too large.
  */
 int config_parse_duration(const char *s, uint64_t *out_us) CONFIG_MUST_CHECK;
+
+/* True when addr (16 bytes, IPv4 as ::ffff:a.b.c.d) is inside the network. */
+bool config_cidr_match(const struct config_cidr *net, const uint8_t addr[16]);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "identity.h"
+
 #define EV_METHOD_MAX 32
 #define EV_HOST_MAX 256
 #define EV_PATH_MAX 2048
@@ -20,11 +22,9 @@
 #define EV_CTYPE_MAX 128
 #define EV_QKEYS_MAX 512   /* parameter names, NUL-separated */
 #define EV_QKEYS_COUNT 32
-#define EV_ID_MAX 160
+#define EV_GRPC_MSG_MAX 256
 
 enum ev_proto { EV_HTTP10, EV_HTTP11, EV_HTTP2 };
-
-enum ev_identity_kind { ID_NONE, ID_JWT, ID_BASIC, ID_BEARER, ID_API_KEY, ID_COOKIE };
 
 /* Bits of api_event.truncated: which fields were cut to their size. */
 #define EV_TRUNC_METHOD 0x01
@@ -60,11 +60,18 @@ struct api_event {
 	int status;             /* final status; 0 = no response seen (null) */
 	uint64_t req_bytes, resp_bytes; /* decoded body bytes */
 
-	enum ev_identity_kind id_kind;
-	char id[EV_ID_MAX];
+	struct identity identity; /* who: kind, id, JWT claims, flags */
+	uint8_t origin_ip[16];    /* the client behind trusted proxies (X-Forwarded-For, Forwarded) */
+	bool has_origin;
 
 	uint8_t truncated;      /* EV_TRUNC_* */
 	bool gap;               /* bytes of this exchange were missing from the capture */
+
+	/* HTTP/2 only (meaningless in HTTP/1 events, which leave them zero). */
+	bool pushed;            /* the server pushed this exchange (PUSH_PROMISE) */
+	bool partial;           /* header fields were dropped: HPACK context lost, or a cap */
+	int grpc_status;        /* gRPC (application/grpc*): grpc-status; -1 = none */
+	char grpc_message[EV_GRPC_MSG_MAX]; /* grpc-message as sent (percent-encoded); "" = none */
 };
 
 #endif

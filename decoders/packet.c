@@ -22,7 +22,7 @@
  *   RFC 4291 2.5.5.2        IPv4 addresses kept as IPv4-mapped IPv6 addresses
  * Not handled: RFC 2675 jumbograms (IPv6 payload length 0): they cannot pass
  * through a 65535-byte snap length anyway and decode as PKT_MALFORMED.
- * Checksums are not verified (see PKT_BAD_IP4_CHECKSUM): taps and hosts with
+ * Checksums are not verified: taps and hosts with
  * checksum offload routinely capture packets with wrong ones.
  */
 #include "packet.h"
@@ -84,7 +84,6 @@ const char *const pkt_bad_names[PKT_BAD__COUNT] = {
 	[PKT_BAD_IP_VERSION] = "ip_version",
 	[PKT_BAD_IP4_HEADER] = "ip4_header",
 	[PKT_BAD_IP4_LENGTH] = "ip4_length",
-	[PKT_BAD_IP4_CHECKSUM] = "ip4_checksum",
 	[PKT_BAD_IP6_HEADER] = "ip6_header",
 	[PKT_BAD_IP6_EXT] = "ip6_ext",
 	[PKT_BAD_TCP_HEADER] = "tcp_header",

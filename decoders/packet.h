@@ -46,7 +46,6 @@ enum pkt_bad {
 	PKT_BAD_IP_VERSION,   /* version nibble disagrees with the link's ethertype */
 	PKT_BAD_IP4_HEADER,   /* IHL < 5 or header longer than the frame */
 	PKT_BAD_IP4_LENGTH,   /* total length < header length or > captured bytes */
-	PKT_BAD_IP4_CHECKSUM, /* reserved: not checked (offloaded checksums are common on taps) */
 	PKT_BAD_IP6_HEADER,   /* shorter than 40 bytes, or payload length > captured */
 	PKT_BAD_IP6_EXT,      /* extension header chain truncated or too long */
 	PKT_BAD_TCP_HEADER,   /* data offset < 5 or past the end of the IP payload */

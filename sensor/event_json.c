@@ -4,11 +4,12 @@
 #include "event_json.h"
 
 #include <string.h>
+#include <strings.h>
 
+#include "identity_json.h"
 #include "jsonw.h"
 
 static const char *const proto_names[] = {"HTTP/1.0", "HTTP/1.1", "HTTP/2"};
-static const char *const id_kinds[] = {"none", "jwt", "basic", "bearer", "api_key", "cookie"};
 
 size_t event_json(const struct api_event *ev, char *buf, size_t cap)
 {
@@ -72,12 +73,29 @@ size_t event_json(const struct api_event *ev, char *buf, size_t cap)
 	jw_key(&w, "content_type");
 	jw_cstr(&w, ev->has_content_type ? ev->content_type : NULL);
 	jw_key(&w, "identity");
-	jw_obj_open(&w);
-	jw_key(&w, "kind");
-	jw_cstr(&w, id_kinds[ev->id_kind]);
-	jw_key(&w, "id");
-	jw_cstr(&w, ev->id_kind == ID_NONE ? NULL : ev->id);
-	jw_obj_close(&w);
+	identity_json(&w, &ev->identity);
+	if (ev->has_origin) {
+		jw_key(&w, "origin_ip");
+		jw_ip(&w, ev->origin_ip);
+	}
+	if (ev->proto == EV_HTTP2 && ev->has_content_type &&
+	    strncasecmp(ev->content_type, "application/grpc", 16) == 0) {
+		jw_key(&w, "grpc_status");
+		if (ev->grpc_status >= 0)
+			jw_i64(&w, ev->grpc_status);
+		else
+			jw_null(&w);
+		jw_key(&w, "grpc_message");
+		jw_cstr(&w, ev->grpc_message[0] ? ev->grpc_message : NULL);
+	}
+	if (ev->pushed) {
+		jw_key(&w, "pushed");
+		jw_bool(&w, true);
+	}
+	if (ev->partial) {
+		jw_key(&w, "partial");
+		jw_bool(&w, true);
+	}
 	if (ev->gap) {
 		jw_key(&w, "gap");
 		jw_bool(&w, true);

@@ -79,10 +79,31 @@ void exchange_set_target(struct api_event *ev, const char *t, size_t len)
 	}
 }
 
-void exchange_request_header(struct api_event *ev, const char *name, size_t nlen,
+/* X-Forwarded-For or Forwarded from a trusted proxy: the client behind it. */
+static void forwarded_header(struct api_event *ev, const struct exchange_config *xc, bool rfc7239,
 			     const char *value, size_t vlen)
 {
-	if (!ev->has_host && name_is(name, nlen, "host")) {
+	if (!xc || !xc->n_trusted_proxies || (ev->has_origin && !rfc7239))
+		return; /* Forwarded wins over X-Forwarded-For */
+	uint8_t origin[16];
+	if (forwarded_resolve(ev->client_ip, xc->trusted_proxies, xc->n_trusted_proxies,
+			      rfc7239 ? NULL : value, rfc7239 ? 0 : vlen, rfc7239 ? value : NULL,
+			      rfc7239 ? vlen : 0, origin)) {
+		memcpy(ev->origin_ip, origin, 16);
+		ev->has_origin = true;
+	}
+}
+
+void exchange_request_header(struct api_event *ev, const struct exchange_config *xc,
+			     const char *name, size_t nlen, const char *value, size_t vlen)
+{
+	identity_offer_header(&ev->identity, xc ? xc->names : NULL, name, nlen, value, vlen,
+			      xc ? xc->verify : NULL, xc ? xc->verify_ctx : NULL);
+	if (name_is(name, nlen, "x-forwarded-for")) {
+		forwarded_header(ev, xc, false, value, vlen);
+	} else if (name_is(name, nlen, "forwarded")) {
+		forwarded_header(ev, xc, true, value, vlen);
+	} else if (!ev->has_host && name_is(name, nlen, "host")) {
 		exchange_set_host(ev, value, vlen);
 	} else if (!ev->has_user_agent && name_is(name, nlen, "user-agent")) {
 		copy_field(ev->user_agent, sizeof ev->user_agent, value, vlen, &ev->truncated,
@@ -115,4 +136,9 @@ void exchange_set_endpoints(struct api_event *ev, const struct flow *f, int clie
 	ev->client_port = f->key.port[client];
 	ev->server_port = f->key.port[!client];
 	ev->vlan = f->vlan[client][0];
+}
+
+void exchange_finish(struct api_event *ev, const struct exchange_config *xc)
+{
+	identity_finish(&ev->identity, ev->ts_us, xc ? xc->key_max_age_us : 0);
 }

@@ -11,7 +11,19 @@
 #include <stddef.h>
 
 #include "../decoders/event.h"
+#include "../decoders/forwarded.h"
+#include "../decoders/identity.h"
 #include "flow.h"
+
+/* What turning headers into an identity and a client address needs (owned by the caller). */
+struct exchange_config {
+	const struct identity_names *names; /* NULL: the defaults */
+	identity_verify_fn verify;          /* NULL: no JWT keys configured */
+	void *verify_ctx;
+	const struct cidr *trusted_proxies;
+	size_t n_trusted_proxies;
+	uint64_t key_max_age_us;            /* policy.key_max_age: older JWTs are "stale" */
+};
 
 /* Request target -> path (up to '?') and query parameter names (RFC 9112 3.2). */
 void exchange_set_target(struct api_event *ev, const char *target, size_t len);
@@ -22,9 +34,16 @@ void exchange_set_host(struct api_event *ev, const char *host, size_t len);
 /* The method token. */
 void exchange_set_method(struct api_event *ev, const char *method, size_t len);
 
-/* One request header field (name matched case-insensitively). */
-void exchange_request_header(struct api_event *ev, const char *name, size_t nlen,
-			     const char *value, size_t vlen);
+/*
+ * One request header field (name matched case-insensitively): host, user
+ * agent, content type, credentials, forwarding headers. The endpoints must be
+ * set first (the packet source decides whether forwarding headers count).
+ */
+void exchange_request_header(struct api_event *ev, const struct exchange_config *xc,
+			     const char *name, size_t nlen, const char *value, size_t vlen);
+
+/* The exchange is complete: time-dependent identity flags at the request's packet time. */
+void exchange_finish(struct api_event *ev, const struct exchange_config *xc);
 
 /* One response header field. */
 void exchange_response_header(struct api_event *ev, const char *name, size_t nlen,

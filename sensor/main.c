@@ -21,6 +21,7 @@
 #include "capture.h"
 #include "event_json.h"
 #include "sensor.h"
+#include "setup.h"
 
 #define TAPIR_VERSION "0.1.0"
 
@@ -130,25 +131,6 @@ static int parse_uint(const char *flag, const char *s, uint64_t lo, uint64_t hi,
 	return 0;
 }
 
-/* Maps the configuration onto the modules' limits. */
-static void limits_from_config(struct sensor_limits *lim, const struct tapir_config *cfg)
-{
-	sensor_limits_default(lim);
-	lim->flow.max_flows = cfg->flows.max;
-	lim->flow.idle_us = cfg->flows.idle_timeout_us;
-	lim->flow.closed_us = cfg->flows.closed_timeout_us;
-	lim->reasm_memcap = cfg->reassembly.memcap;
-	lim->reasm.max_held_bytes = (uint32_t)cfg->reassembly.max_held_per_direction;
-	lim->reasm.max_held_segs = cfg->reassembly.max_held_segments;
-	lim->frag.max_bytes = cfg->ip_fragments.memcap;
-	lim->frag.max_datagrams = cfg->ip_fragments.max_datagrams;
-	lim->frag.timeout_us = cfg->ip_fragments.timeout_us;
-	lim->session.h1.max_head_bytes = (uint32_t)cfg->http.max_head;
-	lim->session.h1.max_line_bytes = (uint32_t)cfg->http.max_line;
-	lim->session.h1.max_resync_bytes = (uint32_t)cfg->http.max_resync;
-	lim->session.max_pending = cfg->http.max_pending;
-}
-
 static FILE *open_output(const char *flag, const char *path, bool *is_stdout)
 {
 	*is_stdout = strcmp(path, "-") == 0;
@@ -180,9 +162,15 @@ static int check_config(int argc, char **argv)
 		return 2;
 	}
 	struct tapir_config cfg;
+	struct setup su;
 	char err[1024];
 	config_defaults(&cfg);
 	int rc = config_load(&cfg, argv[2], err, sizeof err);
+	if (rc == 0) {
+		/* The key files named in it must be usable too. */
+		rc = setup_build(&su, &cfg, err, sizeof err);
+		setup_free(&su);
+	}
 	if (rc != 0)
 		fprintf(stderr, "tapir: %s\n", err);
 	else
@@ -277,13 +265,19 @@ int main(int argc, char **argv)
 	copts.promiscuous = no_promisc ? false : cfg.capture.promiscuous;
 
 	struct outputs *out = calloc(1, sizeof *out);
+	struct setup *su = calloc(1, sizeof *su);
 	struct capture *cap = NULL;
 	struct sensor *sensor = NULL;
 	FILE *alerts = NULL;
 	bool alerts_stdout = false;
-	if (!out) {
+	if (!out || !su) {
 		fprintf(stderr, "tapir: out of memory\n");
 		status = 1;
+		goto done;
+	}
+	if (setup_build(su, &cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "tapir: %s\n", err);
+		status = 2;
 		goto done;
 	}
 	int rc = capture_open(&cap, &copts, err, sizeof err);
@@ -306,9 +300,7 @@ int main(int argc, char **argv)
 			goto done;
 	}
 
-	struct sensor_limits lim;
-	limits_from_config(&lim, &cfg);
-	sensor = sensor_new(&lim, emit_event, out, (uint64_t)time(NULL) ^ (uint64_t)getpid());
+	sensor = sensor_new(&su->limits, emit_event, out, (uint64_t)time(NULL) ^ (uint64_t)getpid());
 	if (!sensor) {
 		fprintf(stderr, "tapir: out of memory creating the sensor\n");
 		status = 1;
@@ -345,6 +337,9 @@ done:
 		fclose(alerts);
 	sensor_free(sensor);
 	capture_close(cap);
+	if (su)
+		setup_free(su);
+	free(su);
 	free(out);
 	config_free(&cfg);
 	return status;

@@ -27,8 +27,10 @@ void sensor_limits_default(struct sensor_limits *lim)
 			 .max_datagram_len = 65535},
 		.session = {.h1 = {.max_head_bytes = 65536, .max_line_bytes = 4096,
 				   .max_resync_bytes = 65536},
-			    .max_pending = 64},
+			    .max_pending = 64,
+			    .memcap = 128u << 20},
 	};
+	h2_limits_default(&lim->session.h2);
 }
 
 static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why)
@@ -205,6 +207,9 @@ void sensor_stats_json(const struct sensor *s, FILE *out)
 	U("no_response", a->no_response);
 	U("orphan_responses", a->orphan_responses);
 	U("pending_overflow", a->pending_overflow);
+	U("memcap_early", a->memcap_early);
+	U("late_responses", a->late_responses);
+	U("memory", s->app.memory);
 	U("tunnels", a->tunnels);
 	U("http2_preface", a->http2_preface);
 	U("not_http", a->not_http);
@@ -219,4 +224,11 @@ void sensor_stats_json(const struct sensor *s, FILE *out)
 		fprintf(out, "%s\"%s\":%llu", i ? "," : "", h1_error_names[i],
 			(unsigned long long)a->h1.errors[i]);
 	fprintf(out, "}}");
+
+	const struct h2_stats *h2 = &s->app.stats.h2;
+	fprintf(out, ",\"http2\":{");
+	for (int i = 0; i < H2_STAT__COUNT; i++)
+		fprintf(out, "%s\"%s\":%llu", i ? "," : "", h2_stat_names[i],
+			(unsigned long long)h2->v[i]);
+	fprintf(out, "}");
 }

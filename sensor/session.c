@@ -11,13 +11,23 @@
  * The body framing of a response depends on its request (RFC 9112 6.3): the
  * response to HEAD has none, a 2xx to CONNECT and a 101 turn the connection
  * into a tunnel, after which neither direction is HTTP/1 and parsing stops.
+ *
+ * HTTP/2 takes a connection over, one direction at a time, from the exact
+ * byte where it starts (h1_feed says where): the client's direction at the
+ * connection preface (RFC 9113 3.4), the server's at the end of a 101 to an
+ * `Upgrade: h2c` request (RFC 7540 3.2; that request becomes stream 1), or at
+ * once when the preface came with no upgrade pending (prior knowledge). The two
+ * can be seen in either order. A connection seen without its handshake whose
+ * first bytes are HTTP/2 frames goes to HTTP/2 from the start.
  */
 #include "session.h"
 
 #include "exchange.h"
+#include "h2session.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct pending {
 	struct pending *next;
@@ -25,6 +35,7 @@ struct pending {
 	bool is_head;
 	bool is_connect;
 	bool final_seen;   /* its final response head arrived */
+	bool upgrade_h2c;  /* asked for `Upgrade: h2c` */
 	struct api_event ev;
 };
 
@@ -33,6 +44,8 @@ struct session_dir {
 	uint64_t msg_start_us; /* packet time of the current message's first byte */
 	bool idle;             /* between messages: the next byte starts one */
 	bool counted_not_http;
+	bool seen;             /* any byte of this direction arrived */
+	bool to_h2;            /* this direction now belongs to s->h2 */
 };
 
 struct session {
@@ -42,8 +55,12 @@ struct session {
 	uint32_t n_pending;
 	struct pending *req_cur;    /* request whose body is arriving */
 	struct pending *resp_cur;   /* request whose final response body is arriving */
+	uint32_t skip_responses;    /* final responses still to come for requests emitted early */
 	bool resp_ignored;          /* the response being parsed is interim or orphan */
-	bool done;                  /* tunnel or HTTP/2: no more HTTP/1 here */
+	bool done;                  /* tunnel: no more HTTP/1 here */
+	struct h2session *h2;       /* set once any direction is HTTP/2 */
+	bool h2_preface;            /* the client sent the preface (in this feed) */
+	bool h2_upgraded;           /* a 101 answered an h2c upgrade (in this feed) */
 };
 
 struct cb_ctx {
@@ -54,8 +71,9 @@ struct cb_ctx {
 	uint64_t now;
 };
 
-void session_emit(struct session_env *env, const struct api_event *ev)
+void session_emit(struct session_env *env, struct api_event *ev)
 {
+	exchange_finish(ev, &env->lim.exchange);
 	env->stats.events++;
 	if (ev->status == 0)
 		env->stats.no_response++;
@@ -83,19 +101,46 @@ static void pop_emit(struct session_env *env, struct session *s, uint64_t now)
 	free(p);
 }
 
+/*
+ * Emits the oldest waiting request before its response (a cap was reached).
+ * Its response, still to come, must not be paired with the next request.
+ */
+static void emit_oldest_early(struct session_env *env, struct session *s, uint64_t now)
+{
+	if (!s->head->final_seen)
+		s->skip_responses++;
+	pop_emit(env, s, now);
+}
+
 static enum h1_body_mode on_request(struct cb_ctx *c, const struct h1_head *h)
 {
 	struct session *s = c->s;
+	struct session_env *env = c->env;
 	if (s->client < 0)
 		s->client = c->side;
-	if (s->n_pending >= c->env->lim.max_pending) {
-		c->env->stats.pending_overflow++;
-		pop_emit(c->env, s, c->now);
+	if (s->n_pending >= env->lim.max_pending) {
+		env->stats.pending_overflow++;
+		emit_oldest_early(env, s, c->now);
 	}
-	struct pending *p = calloc(1, sizeof *p);
-	if (!p)
-		return H1_BODY_AUTO;
-	c->env->memory += sizeof *p;
+	struct pending early;
+	struct pending *p = NULL;
+	if (env->memory + sizeof *p > env->lim.memcap) {
+		/* Over the cap: make room from this connection, or do not wait at all. */
+		env->stats.memcap_early++;
+		if (s->head)
+			emit_oldest_early(env, s, c->now);
+		else
+			p = memset(&early, 0, sizeof early);
+	}
+	if (!p) {
+		p = calloc(1, sizeof *p);
+		if (!p) {
+			env->stats.memcap_early++;
+			p = memset(&early, 0, sizeof early);
+		} else {
+			env->memory += sizeof *p;
+		}
+	}
 	struct api_event *ev = &p->ev;
 	ev->ts_us = s->dir[c->side].msg_start_us;
 	ev->proto = h->version_minor == 1 ? EV_HTTP11 : EV_HTTP10;
@@ -104,10 +149,18 @@ static enum h1_body_mode on_request(struct cb_ctx *c, const struct h1_head *h)
 	exchange_set_target(ev, h->target.p, h->target.len);
 	for (uint32_t i = 0; i < h->n_headers; i++) {
 		const struct h1_header *hd = &h->headers[i];
-		exchange_request_header(ev, hd->name.p, hd->name.len, hd->value.p, hd->value.len);
+		exchange_request_header(ev, &env->lim.exchange, hd->name.p, hd->name.len,
+					hd->value.p, hd->value.len);
 	}
 	p->is_head = h->method.len == 4 && memcmp(h->method.p, "HEAD", 4) == 0;
 	p->is_connect = h->method.len == 7 && memcmp(h->method.p, "CONNECT", 7) == 0;
+	p->upgrade_h2c = h->upgrade.len == 3 && strncasecmp(h->upgrade.p, "h2c", 3) == 0;
+	if (p == &early) {
+		session_emit(env, ev);
+		s->skip_responses++;
+		s->req_cur = NULL;
+		return H1_BODY_AUTO;
+	}
 	if (s->tail)
 		s->tail->next = p;
 	else
@@ -135,6 +188,11 @@ static enum h1_body_mode on_response(struct cb_ctx *c, const struct h1_head *h)
 	s->resp_ignored = true;
 	if (h->status >= 100 && h->status < 200 && h->status != 101)
 		return H1_BODY_AUTO; /* interim: the final response is still to come */
+	if (s->skip_responses) {
+		s->skip_responses--;
+		c->env->stats.late_responses++;
+		return H1_BODY_AUTO;
+	}
 	struct pending *p = awaiting_response(s);
 	if (!p) {
 		c->env->stats.orphan_responses++;
@@ -152,6 +210,15 @@ static enum h1_body_mode on_response(struct cb_ctx *c, const struct h1_head *h)
 	}
 	s->resp_cur = p;
 	s->resp_ignored = false;
+	if (h->status == 101 && p->upgrade_h2c) {
+		/* Not an exchange of its own: the request becomes HTTP/2 stream 1, whose
+		 * final status is still to come. session_data hands it over. */
+		p->ev.status = 0;
+		s->resp_cur = NULL;
+		s->resp_ignored = true;
+		s->h2_upgraded = true;
+		return H1_BODY_TUNNEL;
+	}
 	if (h->status == 101 || (p->is_connect && h->status >= 200 && h->status < 300)) {
 		c->env->stats.tunnels++;
 		s->done = true;
@@ -208,7 +275,7 @@ static void cb_error(void *ctx, enum h1_error err, bool in_message)
 	s->dir[c->side].msg_start_us = c->now;
 	if (err == H1_ERR_H2_PREFACE) {
 		c->env->stats.http2_preface++;
-		s->done = true;
+		s->h2_preface = true; /* session_data hands the rest over */
 		return;
 	}
 	if (!in_message)
@@ -266,6 +333,7 @@ static struct h1_parser *parser_of(struct session_env *env, struct flow *f, stru
 		d->parser = h1_new(kind, !handshake, &env->lim.h1, &env->stats.h1);
 		if (!d->parser)
 			return NULL;
+		env->memory += h1_memory(d->parser);
 	}
 	if (h1_stopped(d->parser)) {
 		if (!d->counted_not_http && !s->done) {
@@ -277,24 +345,101 @@ static struct h1_parser *parser_of(struct session_env *env, struct flow *f, stru
 	return d->parser;
 }
 
+/* Creates the connection's HTTP/2 state once; `client` is the client's side. */
+static bool h2_start(struct session_env *env, struct flow *f, struct session *s, int client,
+		     bool midstream)
+{
+	if (s->h2)
+		return true;
+	struct api_event endpoints;
+	memset(&endpoints, 0, sizeof endpoints);
+	s->client = client;
+	exchange_set_endpoints(&endpoints, f, client);
+	s->h2 = h2session_new(env, &endpoints, midstream);
+	return s->h2 != NULL;
+}
+
+/* The h2c upgrade request: it becomes stream 1 of the HTTP/2 connection. */
+static void h2_take_upgrade(struct session_env *env, struct session *s)
+{
+	struct pending *p = s->head;
+	if (!p || !p->upgrade_h2c)
+		return;
+	h2session_upgrade(s->h2, &p->ev);
+	s->head = p->next;
+	if (!s->head)
+		s->tail = NULL;
+	s->n_pending--;
+	if (s->req_cur == p)
+		s->req_cur = NULL;
+	if (s->resp_cur == p)
+		s->resp_cur = NULL;
+	env->memory -= sizeof *p;
+	free(p);
+}
+
+/* A connection without its handshake whose first bytes are HTTP/2 frames. */
+static void h2_midstream(struct session_env *env, struct flow *f, struct session *s, int side,
+			 const uint8_t *p, size_t len)
+{
+	if (s->dir[side].seen || f->syn_seen[0] || f->syn_seen[1])
+		return;
+	if (s->dir[0].parser || s->dir[1].parser || !h2session_looks_like_frames(p, len))
+		return;
+	/* Which side is the client is not known yet: the one on the higher
+	 * (ephemeral) port is the better guess. */
+	int client = f->key.port[0] > f->key.port[1] ? 0 : 1;
+	if (!h2_start(env, f, s, client, true))
+		return;
+	s->dir[0].to_h2 = s->dir[1].to_h2 = true;
+}
+
 void session_data(struct session_env *env, struct flow *f, int side, const uint8_t *p,
 		  size_t len, uint64_t now)
 {
 	struct session *s = session_get(env, f);
 	if (!s)
 		return;
+	struct session_dir *d = &s->dir[side];
+	if (!d->to_h2)
+		h2_midstream(env, f, s, side, p, len);
+	d->seen = true;
+	if (d->to_h2) {
+		h2session_data(s->h2, side == s->client, p, len, now);
+		return;
+	}
 	struct h1_parser *hp = parser_of(env, f, s, side);
 	if (!hp)
 		return;
-	struct session_dir *d = &s->dir[side];
 	if (d->idle) {
 		d->idle = false;
 		d->msg_start_us = now;
 	}
 	struct cb_ctx c = {env, f, s, side, now};
 	size_t before = h1_memory(hp);
-	h1_feed(hp, p, len, &callbacks, &c);
+	size_t used = h1_feed(hp, p, len, &callbacks, &c);
 	env->memory += h1_memory(hp) - before;
+
+	if (s->h2_preface) {
+		/* The client's direction is HTTP/2 from the preface on. Without an
+		 * h2c upgrade waiting for its 101, so is the server's (prior knowledge). */
+		s->h2_preface = false;
+		bool waiting_101 = s->head && s->head->upgrade_h2c && !s->head->final_seen;
+		if (!h2_start(env, f, s, side, false))
+			return;
+		d->to_h2 = true;
+		if (!waiting_101)
+			s->dir[!side].to_h2 = true;
+		h2session_data(s->h2, true, p + used, len - used, now);
+	} else if (s->h2_upgraded) {
+		/* 101 to h2c: the server's direction is HTTP/2 after the 101's head. */
+		s->h2_upgraded = false;
+		if (!h2_start(env, f, s, !side, false))
+			return;
+		h2_take_upgrade(env, s);
+		d->to_h2 = true;
+		h2session_data(s->h2, false, p + used, len - used, now);
+	}
 }
 
 void session_gap(struct session_env *env, struct flow *f, int side, uint32_t len, uint64_t now)
@@ -302,6 +447,10 @@ void session_gap(struct session_env *env, struct flow *f, int side, uint32_t len
 	struct session *s = session_get(env, f);
 	if (!s)
 		return;
+	if (s->dir[side].to_h2) {
+		h2session_gap(s->h2, side == s->client, len, now);
+		return;
+	}
 	struct h1_parser *hp = parser_of(env, f, s, side);
 	if (!hp)
 		return;
@@ -318,7 +467,8 @@ void session_gap(struct session_env *env, struct flow *f, int side, uint32_t len
 void session_fin(struct session_env *env, struct flow *f, int side, uint64_t now)
 {
 	struct session *s = f->app;
-	if (!s || !s->dir[side].parser || s->done || h1_stopped(s->dir[side].parser))
+	if (!s || !s->dir[side].parser || s->done || s->dir[side].to_h2 ||
+	    h1_stopped(s->dir[side].parser))
 		return;
 	struct cb_ctx c = {env, f, s, side, now};
 	size_t before = h1_memory(s->dir[side].parser);
@@ -338,6 +488,8 @@ void session_end(struct session_env *env, struct flow *f, uint64_t now)
 	}
 	while (s->head)
 		pop_emit(env, s, now);
+	if (s->h2)
+		h2session_end(s->h2, now);
 	for (int side = 0; side < 2; side++) {
 		if (s->dir[side].parser) {
 			env->memory -= h1_memory(s->dir[side].parser);

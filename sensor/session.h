@@ -19,13 +19,18 @@
 
 #include "../decoders/event.h"
 #include "../decoders/http1.h"
+#include "../decoders/http2.h"
+#include "exchange.h"
 #include "flow.h"
 
 typedef void (*session_emit_fn)(void *ctx, const struct api_event *ev);
 
 struct session_limits {
 	struct h1_limits h1;
+	struct h2_limits h2;
 	uint32_t max_pending;  /* requests waiting for responses on one connection */
+	size_t memcap;         /* all sessions' memory; past it requests are emitted unanswered */
+	struct exchange_config exchange; /* identity and client address rules */
 };
 
 struct session_stats {
@@ -34,11 +39,14 @@ struct session_stats {
 	uint64_t no_response;       /* of which with status null */
 	uint64_t orphan_responses;  /* responses with no request to pair with (not emitted) */
 	uint64_t pending_overflow;  /* requests flushed early: more than max_pending waiting */
+	uint64_t memcap_early;      /* requests emitted early: over the memory cap */
+	uint64_t late_responses;    /* responses to requests that were emitted early (dropped) */
 	uint64_t tunnels;           /* connections that switched away from HTTP/1 (101, CONNECT) */
 	uint64_t http2_preface;     /* connections that opened with the HTTP/2 preface */
 	uint64_t not_http;          /* directions given up as not HTTP */
 	uint64_t gap_exchanges;     /* exchanges that lost bytes to a gap */
 	struct h1_stats h1;
+	struct h2_stats h2;
 };
 
 struct session_env {
@@ -61,7 +69,7 @@ void session_fin(struct session_env *env, struct flow *f, int side, uint64_t now
 /* The flow is leaving the table: emit everything pending and free the session. */
 void session_end(struct session_env *env, struct flow *f, uint64_t now);
 
-/* Counts and hands one finished exchange to env's emit function (for every protocol). */
-void session_emit(struct session_env *env, const struct api_event *ev);
+/* Completes, counts and hands one finished exchange to env's emit function (every protocol). */
+void session_emit(struct session_env *env, struct api_event *ev);
 
 #endif

@@ -61,6 +61,7 @@ import json,sys
 s=json.load(open(sys.argv[1]))
 assert s["type"]=="stats" and s["packets"]>0 and s["http"]["events"]==5, s
 assert "kernel_dropped" in s["capture"] and "gaps" in s["tcp"]
+assert s["http"]["memory"] == 0, s["http"]["memory"]
 ' "$tmp/stats" 2>"$tmp/err"; then
 	echo "ok cli:stats-json"
 else

@@ -66,6 +66,7 @@ static void check_same(const struct tapir_config *a, const struct tapir_config *
 	CHECK_EQ(a->http.max_line, b->http.max_line);
 	CHECK_EQ(a->http.max_resync, b->http.max_resync);
 	CHECK_EQ(a->http.max_pending, b->http.max_pending);
+	CHECK_EQ(a->http.memcap, b->http.memcap);
 	CHECK_STR(a->output.events, b->output.events);
 	CHECK_STR(a->output.alerts, b->output.alerts);
 	CHECK_STR(a->output.redis.url, b->output.redis.url);
@@ -78,6 +79,25 @@ static void check_same(const struct tapir_config *a, const struct tapir_config *
 		CHECK_STR(a->api.sensitive[i].glob, b->api.sensitive[i].glob);
 	}
 	CHECK_STR(a->api.openapi, b->api.openapi);
+	CHECK_EQ(a->identity.api_key_headers.n, b->identity.api_key_headers.n);
+	for (i = 0; i < a->identity.api_key_headers.n && i < b->identity.api_key_headers.n; i++)
+		CHECK_STR(a->identity.api_key_headers.name[i], b->identity.api_key_headers.name[i]);
+	CHECK_EQ(a->identity.session_cookies.n, b->identity.session_cookies.n);
+	for (i = 0; i < a->identity.session_cookies.n && i < b->identity.session_cookies.n; i++)
+		CHECK_STR(a->identity.session_cookies.name[i], b->identity.session_cookies.name[i]);
+	CHECK_EQ(a->identity.n_jwt_keys, b->identity.n_jwt_keys);
+	for (i = 0; i < a->identity.n_jwt_keys && i < b->identity.n_jwt_keys; i++) {
+		CHECK_STR(a->identity.jwt_keys[i].file, b->identity.jwt_keys[i].file);
+		CHECK_EQ(a->identity.jwt_keys[i].format, b->identity.jwt_keys[i].format);
+		CHECK_STR(a->identity.jwt_keys[i].kid, b->identity.jwt_keys[i].kid);
+		CHECK_STR(a->identity.jwt_keys[i].alg, b->identity.jwt_keys[i].alg);
+	}
+	CHECK_EQ(a->identity.n_trusted_proxies, b->identity.n_trusted_proxies);
+	for (i = 0; i < a->identity.n_trusted_proxies && i < b->identity.n_trusted_proxies; i++) {
+		CHECK(memcmp(a->identity.trusted_proxies[i].addr, b->identity.trusted_proxies[i].addr,
+			     16) == 0);
+		CHECK_EQ(a->identity.trusted_proxies[i].prefix, b->identity.trusted_proxies[i].prefix);
+	}
 	CHECK_EQ(a->policy.business_hours.days, b->policy.business_hours.days);
 	CHECK_EQ(a->policy.business_hours.start_min, b->policy.business_hours.start_min);
 	CHECK_EQ(a->policy.business_hours.end_min, b->policy.business_hours.end_min);
@@ -119,6 +139,20 @@ static void test_defaults(void)
 	CHECK(c.api.sensitive == NULL);
 	CHECK_EQ(c.api.n_sensitive, 0);
 	CHECK_STR(c.api.openapi, "");
+	CHECK_EQ(c.identity.api_key_headers.n, 2);
+	CHECK_STR(c.identity.api_key_headers.name[0], "X-API-Key");
+	CHECK_STR(c.identity.api_key_headers.name[1], "Api-Key");
+	CHECK_EQ(c.identity.session_cookies.n, 6);
+	CHECK_STR(c.identity.session_cookies.name[0], "session");
+	CHECK_STR(c.identity.session_cookies.name[1], "sessionid");
+	CHECK_STR(c.identity.session_cookies.name[2], "sid");
+	CHECK_STR(c.identity.session_cookies.name[3], "JSESSIONID");
+	CHECK_STR(c.identity.session_cookies.name[4], "PHPSESSID");
+	CHECK_STR(c.identity.session_cookies.name[5], "connect.sid");
+	CHECK(c.identity.jwt_keys == NULL);
+	CHECK_EQ(c.identity.n_jwt_keys, 0);
+	CHECK(c.identity.trusted_proxies == NULL);
+	CHECK_EQ(c.identity.n_trusted_proxies, 0);
 	CHECK_EQ(c.policy.business_hours.days, 0x3e); /* tm_wday 1..5 = mon..fri */
 	CHECK_EQ(c.policy.business_hours.start_min, 480);
 	CHECK_EQ(c.policy.business_hours.end_min, 1080);
@@ -233,6 +267,18 @@ static const char every_key[] =
 	"    - \"GET /v1/customers/**\"\n"
 	"    - M-SEARCH /*\n"
 	"  openapi: config/openapi.yaml\n"
+	"identity:\n"
+	"  api_key_headers: [X-Tenant-Key, \"x-auth_token.v2\"]\n"
+	"  session_cookies:\n"
+	"    - __Host-session\n"
+	"  jwt_keys:\n"
+	"    - {file: /etc/tapir/jwks.json, format: jwks}\n"
+	"    - file: keys/legacy.pem\n"
+	"      format: pem\n"
+	"      kid: legacy-2023\n"
+	"      alg: ES256\n"
+	"    - {file: \"keys/hs secret\", format: hmac, alg: HS512}\n"
+	"  trusted_proxies: [10.0.0.0/8, \"fd00::/8\", 192.0.2.10, 2001:db8::1]\n"
 	"policy:\n"
 	"  business_hours: {days: [sun, sat, wed], start: \"00:00\", end: 23:59, timezone: Europe/Paris}\n"
 	"  key_max_age: 2h\n"
@@ -281,6 +327,40 @@ static void test_every_key(void)
 		CHECK_STR(c.api.sensitive[2].glob, "/*");
 	}
 	CHECK_STR(c.api.openapi, "config/openapi.yaml");
+	CHECK_EQ(c.identity.api_key_headers.n, 2);
+	CHECK_STR(c.identity.api_key_headers.name[0], "X-Tenant-Key");
+	CHECK_STR(c.identity.api_key_headers.name[1], "x-auth_token.v2");
+	CHECK_EQ(c.identity.session_cookies.n, 1);
+	CHECK_STR(c.identity.session_cookies.name[0], "__Host-session");
+	CHECK_EQ(c.identity.n_jwt_keys, 3);
+	if (c.identity.n_jwt_keys == 3) {
+		CHECK_STR(c.identity.jwt_keys[0].file, "/etc/tapir/jwks.json");
+		CHECK_EQ(c.identity.jwt_keys[0].format, CONFIG_KEY_JWKS);
+		CHECK_STR(c.identity.jwt_keys[0].kid, "");
+		CHECK_STR(c.identity.jwt_keys[0].alg, "");
+		CHECK_STR(c.identity.jwt_keys[1].file, "keys/legacy.pem");
+		CHECK_EQ(c.identity.jwt_keys[1].format, CONFIG_KEY_PEM);
+		CHECK_STR(c.identity.jwt_keys[1].kid, "legacy-2023");
+		CHECK_STR(c.identity.jwt_keys[1].alg, "ES256");
+		CHECK_STR(c.identity.jwt_keys[2].file, "keys/hs secret");
+		CHECK_EQ(c.identity.jwt_keys[2].format, CONFIG_KEY_HMAC);
+		CHECK_STR(c.identity.jwt_keys[2].alg, "HS512");
+	}
+	CHECK_EQ(c.identity.n_trusted_proxies, 4);
+	if (c.identity.n_trusted_proxies == 4) {
+		static const uint8_t ten[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 0};
+		static const uint8_t fd[16] = {0xfd};
+		static const uint8_t host[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 10};
+		static const uint8_t db8[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+		CHECK(memcmp(c.identity.trusted_proxies[0].addr, ten, 16) == 0);
+		CHECK_EQ(c.identity.trusted_proxies[0].prefix, 104);
+		CHECK(memcmp(c.identity.trusted_proxies[1].addr, fd, 16) == 0);
+		CHECK_EQ(c.identity.trusted_proxies[1].prefix, 8);
+		CHECK(memcmp(c.identity.trusted_proxies[2].addr, host, 16) == 0);
+		CHECK_EQ(c.identity.trusted_proxies[2].prefix, 128);
+		CHECK(memcmp(c.identity.trusted_proxies[3].addr, db8, 16) == 0);
+		CHECK_EQ(c.identity.trusted_proxies[3].prefix, 128);
+	}
 	CHECK_EQ(c.policy.business_hours.days, (1 << 0) | (1 << 6) | (1 << 3));
 	CHECK_EQ(c.policy.business_hours.start_min, 0);
 	CHECK_EQ(c.policy.business_hours.end_min, 23 * 60 + 59);
@@ -460,7 +540,7 @@ static const struct {
 	/* unknown keys */
 	{"sensors:\n  name: x\n",
 	 ":1:1: sensors: unknown key (expected one of: sensor, capture, flows, reassembly, "
-	 "ip_fragments, http, output, api, policy, detection)"},
+	 "ip_fragments, http, output, api, identity, policy, detection)"},
 	{"capture:\n  snaplenn: 100\n",
 	 ":2:3: capture.snaplenn: unknown key (expected one of: interface, filter, snaplen, buffer, "
 	 "promiscuous)"},
@@ -583,6 +663,117 @@ static const struct {
 	{"policy: {business_hours: {timezone: utc}}\n",
 	 ":1:37: policy.business_hours.timezone: unknown time zone \"utc\" (use UTC or a name under "
 	 "/usr/share/zoneinfo, e.g. Europe/Paris)"},
+	/* identity: names */
+	{"identity:\n  api_key_headers: X-API-Key\n",
+	 ":2:20: identity.api_key_headers: expected a sequence of header names, got \"X-API-Key\""},
+	{"identity:\n  api_key_headers:\n",
+	 ":2:19: identity.api_key_headers: missing value (expected a sequence of header names)"},
+	{"identity:\n  api_key_headers: [X-API-Key, {a: 1}]\n",
+	 ":2:32: identity.api_key_headers[1]: expected a header name, got a mapping"},
+	{"identity:\n  api_key_headers: [\"X API Key\"]\n",
+	 ":2:21: identity.api_key_headers[0]: bad header name \"X API Key\" (letters, digits and "
+	 "!#$%&'*+-.^_`|~ only)"},
+	{"identity:\n  api_key_headers: [\"X-Key:\"]\n",
+	 ":2:21: identity.api_key_headers[0]: bad header name \"X-Key:\" (letters, digits and "
+	 "!#$%&'*+-.^_`|~ only)"},
+	{"identity:\n  api_key_headers: [\"\"]\n",
+	 ":2:21: identity.api_key_headers[0]: must not be empty"},
+	{"identity:\n  api_key_headers: [X-API-Key, Api-Key, x-api-key]\n",
+	 ":2:41: identity.api_key_headers[2]: \"x-api-key\" is listed twice (names match ignoring "
+	 "case)"},
+	{"identity:\n  api_key_headers: [authorization]\n",
+	 ":2:21: identity.api_key_headers[0]: \"authorization\" is read as a credential already "
+	 "(list API-key headers only)"},
+	{"identity:\n  api_key_headers: [Cookie]\n",
+	 ":2:21: identity.api_key_headers[0]: \"Cookie\" is read as a credential already (list "
+	 "API-key headers only)"},
+	{"identity:\n  api_key_headers: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]\n",
+	 ":2:20: identity.api_key_headers: too many entries (17, at most 16)"},
+	{"identity:\n  session_cookies: [aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n",
+	 ":2:21: identity.session_cookies[0]: cookie name too long (64 bytes, at most 63)"},
+	{"identity:\n  session_cookies: [\"sid=\"]\n",
+	 ":2:21: identity.session_cookies[0]: bad cookie name \"sid=\" (letters, digits and "
+	 "!#$%&'*+-.^_`|~ only)"},
+	{"identity:\n  session_cookies: [sid, SID]\n",
+	 ":2:26: identity.session_cookies[1]: \"SID\" is listed twice (names match ignoring case)"},
+	{"identity:\n  session_cookie: [sid]\n",
+	 ":2:3: identity.session_cookie: unknown key (expected one of: api_key_headers, "
+	 "session_cookies, jwt_keys, trusted_proxies)"},
+	/* identity: jwt_keys */
+	{"identity:\n  jwt_keys: keys/a.pem\n",
+	 ":2:13: identity.jwt_keys: expected a sequence of key files, got \"keys/a.pem\""},
+	{"identity:\n  jwt_keys: [keys/a.pem]\n",
+	 ":2:14: identity.jwt_keys[0]: expected a mapping {file: PATH, format: pem|jwks|hmac}, got "
+	 "\"keys/a.pem\""},
+	{"identity:\n  jwt_keys: [~]\n",
+	 ":2:14: identity.jwt_keys[0]: missing value (expected a mapping {file: PATH, format: "
+	 "pem|jwks|hmac})"},
+	{"identity:\n  jwt_keys:\n    - {format: pem}\n",
+	 ":3:7: identity.jwt_keys[0]: missing file (add file: PATH)"},
+	{"identity:\n  jwt_keys:\n    - {file: a.pem}\n",
+	 ":3:7: identity.jwt_keys[0]: missing format (add format: pem, jwks or hmac)"},
+	{"identity:\n  jwt_keys:\n    - {file: a.pem, format: pem}\n    - {file: b.der, format: der}\n",
+	 ":4:29: identity.jwt_keys[1].format: bad format \"der\" (use pem, jwks or hmac)"},
+	{"identity:\n  jwt_keys:\n    - {file: a.pem, format: PEM}\n",
+	 ":3:29: identity.jwt_keys[0].format: bad format \"PEM\" (use pem, jwks or hmac)"},
+	{"identity:\n  jwt_keys:\n    - {file: a.pem, format: pem, alg: RS512}\n",
+	 ":3:39: identity.jwt_keys[0].alg: bad algorithm \"RS512\" (use HS256, HS384, HS512, RS256, "
+	 "ES256 or EdDSA)"},
+	{"identity:\n  jwt_keys:\n    - {file: a.pem, format: pem, alg: none}\n",
+	 ":3:39: identity.jwt_keys[0].alg: bad algorithm \"none\" (use HS256, HS384, HS512, RS256, "
+	 "ES256 or EdDSA)"},
+	{"identity:\n  jwt_keys:\n    - {file: a.pem, format: pem, alg: HS256}\n",
+	 ":3:39: identity.jwt_keys[0].alg: HS256 needs format hmac (a PEM key verifies RS256, ES256 "
+	 "or EdDSA)"},
+	{"identity:\n  jwt_keys:\n    - {file: s, format: hmac, alg: RS256}\n",
+	 ":3:36: identity.jwt_keys[0].alg: RS256 does not fit format hmac (use HS256, HS384 or "
+	 "HS512)"},
+	{"identity:\n  jwt_keys:\n    - {file: j, format: jwks, kid: k1}\n",
+	 ":3:31: identity.jwt_keys[0].kid: not for format jwks (each key of a JWKS has its own kid)"},
+	{"identity:\n  jwt_keys:\n    - {alg: RS256, file: j, format: jwks}\n",
+	 ":3:8: identity.jwt_keys[0].alg: not for format jwks (each key of a JWKS has its own alg)"},
+	{"identity:\n  jwt_keys:\n    - {file: a.pem, format: pem, path: x}\n",
+	 ":3:34: identity.jwt_keys[0].path: unknown key (expected one of: file, format, kid, alg)"},
+	{"identity:\n  jwt_keys:\n    - {file: a.pem, format: pem, file: b.pem}\n",
+	 ":3:34: identity.jwt_keys[0].file: duplicate key (first at line 3)"},
+	{"identity:\n  jwt_keys:\n    - {file: \"\", format: pem}\n",
+	 ":3:14: identity.jwt_keys[0].file: must not be empty"},
+	{"identity:\n  jwt_keys:\n    - {file: [a], format: pem}\n",
+	 ":3:14: identity.jwt_keys[0].file: expected a file path, got a sequence"},
+	{"identity:\n  jwt_keys:\n    - {file: a, format: pem, kid: \"k\\t1\"}\n",
+	 ":3:35: identity.jwt_keys[0].kid: contains a control character (byte 2)"},
+	/* identity: trusted_proxies */
+	{"identity:\n  trusted_proxies: 10.0.0.0/8\n",
+	 ":2:20: identity.trusted_proxies: expected a sequence of CIDRs, got \"10.0.0.0/8\""},
+	{"identity:\n  trusted_proxies: [10.0.0/8]\n",
+	 ":2:21: identity.trusted_proxies[0]: bad CIDR \"10.0.0/8\" (use an IPv4 or IPv6 address "
+	 "with an optional /prefix, e.g. 10.0.0.0/8 or fd00::/8)"},
+	{"identity:\n  trusted_proxies: [10.0.0.0/]\n",
+	 ":2:21: identity.trusted_proxies[0]: bad CIDR \"10.0.0.0/\" (use an IPv4 or IPv6 address "
+	 "with an optional /prefix, e.g. 10.0.0.0/8 or fd00::/8)"},
+	{"identity:\n  trusted_proxies: [10.0.0.0/-8]\n",
+	 ":2:21: identity.trusted_proxies[0]: bad CIDR \"10.0.0.0/-8\" (use an IPv4 or IPv6 address "
+	 "with an optional /prefix, e.g. 10.0.0.0/8 or fd00::/8)"},
+	{"identity:\n  trusted_proxies: [proxy.internal]\n",
+	 ":2:21: identity.trusted_proxies[0]: bad CIDR \"proxy.internal\" (use an IPv4 or IPv6 "
+	 "address with an optional /prefix, e.g. 10.0.0.0/8 or fd00::/8)"},
+	{"identity:\n  trusted_proxies: [\"fe80::1%eth0\"]\n",
+	 ":2:21: identity.trusted_proxies[0]: bad CIDR \"fe80::1%eth0\" (use an IPv4 or IPv6 address "
+	 "with an optional /prefix, e.g. 10.0.0.0/8 or fd00::/8)"},
+	{"identity:\n  trusted_proxies: [10.0.0.0/33]\n",
+	 ":2:21: identity.trusted_proxies[0]: prefix /33 is too long for IPv4 (at most /32)"},
+	{"identity:\n  trusted_proxies: [\"fd00::/129\"]\n",
+	 ":2:21: identity.trusted_proxies[0]: prefix /129 is too long for IPv6 (at most /128)"},
+	{"identity:\n  trusted_proxies: [10.1.2.3/8]\n",
+	 ":2:21: identity.trusted_proxies[0]: \"10.1.2.3/8\" has host bits set (the network is "
+	 "10.0.0.0/8)"},
+	{"identity:\n  trusted_proxies: [\"2001:db8::1/32\"]\n",
+	 ":2:21: identity.trusted_proxies[0]: \"2001:db8::1/32\" has host bits set (the network is "
+	 "2001:db8::/32)"},
+	{"identity:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - 192.0.2.1\n    - 10.0.0.0/08\n",
+	 ":5:7: identity.trusted_proxies[2]: \"10.0.0.0/08\" is the same network as entry 0"},
+	{"identity:\n  trusted_proxies: [10.0.0.0/8, ~]\n",
+	 ":2:33: identity.trusted_proxies[1]: missing value (expected a CIDR)"},
 	/* duplicates */
 	{"capture:\n  snaplen: 100\n  snaplen: 200\n",
 	 ":3:3: capture.snaplen: duplicate key (first at line 2)"},
@@ -691,6 +882,93 @@ static void test_load_is_all_or_nothing(void)
 	config_free(&c);
 }
 
+static void test_cidr_match(void)
+{
+	struct tapir_config c;
+	char path[32], err[512];
+	static const uint8_t v4in[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 200, 3, 4};
+	static const uint8_t v4out[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 11, 0, 0, 1};
+	static const uint8_t v4edge[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 172, 31, 255, 255};
+	static const uint8_t v4past[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 172, 32, 0, 0};
+	static const uint8_t v6in[16] = {0xfd, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
+	static const uint8_t v6out[16] = {0xfe, 0x80};
+	static const uint8_t host[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	static const uint8_t host2[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+	CHECK_EQ(load_text(&c,
+			   "identity:\n  trusted_proxies: [10.0.0.0/8, 172.16.0.0/12, \"fd00::/8\", "
+			   "\"2001:db8::1\", 0.0.0.0/0]\n",
+			   path, err, sizeof err),
+		 0);
+	CHECK_STR(err, "");
+	CHECK_EQ(c.identity.n_trusted_proxies, 5);
+	if (c.identity.n_trusted_proxies == 5) {
+		const struct config_cidr *t = c.identity.trusted_proxies;
+		CHECK(config_cidr_match(&t[0], v4in));
+		CHECK(!config_cidr_match(&t[0], v4out));
+		CHECK(config_cidr_match(&t[1], v4edge));
+		CHECK(!config_cidr_match(&t[1], v4past));
+		CHECK(config_cidr_match(&t[2], v6in));
+		CHECK(!config_cidr_match(&t[2], v6out));
+		CHECK(!config_cidr_match(&t[0], v6in)); /* IPv4 networks hold only IPv4 addresses */
+		CHECK(config_cidr_match(&t[3], host));
+		CHECK(!config_cidr_match(&t[3], host2));
+		CHECK(config_cidr_match(&t[4], v4out)); /* 0.0.0.0/0: every IPv4 address ... */
+		CHECK(!config_cidr_match(&t[4], v6in)); /* ... and no IPv6 one */
+		CHECK_EQ(t[4].prefix, 96);
+	}
+	config_free(&c);
+}
+
+/* The identity lists are replaced whole, and kept when a later load fails. */
+static void test_identity_lists(void)
+{
+	struct tapir_config c, before;
+	char path[32], err[512];
+
+	CHECK_EQ(load_text(&c,
+			   "identity:\n  jwt_keys: [{file: a.pem, format: pem}]\n"
+			   "  trusted_proxies: [10.0.0.0/8]\n  api_key_headers: []\n"
+			   "  session_cookies: [__Secure-sid]\n",
+			   path, err, sizeof err),
+		 0);
+	CHECK_STR(err, "");
+	CHECK_EQ(c.identity.api_key_headers.n, 0);
+	CHECK_EQ(c.identity.session_cookies.n, 1);
+	before = c;
+	write_tmp("identity:\n  jwt_keys: [{file: b.pem, format: pem}, {file: c}]\n"
+		  "  trusted_proxies: [fd00::/8]\n",
+		  path);
+	CHECK_EQ(config_load(&c, path, err, sizeof err), -1);
+	unlink(path);
+	CHECK(c.identity.jwt_keys == before.identity.jwt_keys);
+	CHECK_EQ(c.identity.n_jwt_keys, 1);
+	CHECK_STR(c.identity.jwt_keys[0].file, "a.pem");
+	CHECK(c.identity.trusted_proxies == before.identity.trusted_proxies);
+	write_tmp("identity:\n  trusted_proxies: [10.0.0.0/8, 10.0.0.0/9]\n  jwt_keys: [{file: x, format: pem}]\n"
+		  "  jwt_keys: []\n",
+		  path);
+	CHECK_EQ(config_load(&c, path, err, sizeof err), -1); /* duplicate key, after both lists */
+	unlink(path);
+	CHECK_EQ(c.identity.n_trusted_proxies, 1);
+
+	write_tmp("identity:\n  trusted_proxies: [\"::/0\", 192.0.2.0/24]\n", path);
+	CHECK_EQ(config_load(&c, path, err, sizeof err), 0);
+	unlink(path);
+	CHECK_EQ(c.identity.n_trusted_proxies, 2);
+	CHECK_EQ(c.identity.trusted_proxies[0].prefix, 0);
+	CHECK_EQ(c.identity.trusted_proxies[1].prefix, 120);
+	CHECK_EQ(c.identity.n_jwt_keys, 1); /* not in this file: unchanged */
+
+	write_tmp("identity: {jwt_keys: [], trusted_proxies: []}\n", path);
+	CHECK_EQ(config_load(&c, path, err, sizeof err), 0);
+	unlink(path);
+	CHECK(c.identity.jwt_keys == NULL);
+	CHECK(c.identity.trusted_proxies == NULL);
+	config_free(&c);
+	config_free(&c);
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -710,5 +988,7 @@ int main(void)
 	RUN(test_message_is_one_line);
 	RUN(test_unreadable);
 	RUN(test_load_is_all_or_nothing);
+	RUN(test_cidr_match);
+	RUN(test_identity_lists);
 	return unit_done("test_config");
 }

@@ -1,0 +1,169 @@
+/*
+ * test_flow.c - the flow table: one flow for both directions, VLAN rules,
+ * timeouts in packet time, eviction at the cap, every leaving flow reported.
+ */
+#include "../sensor/flow.h"
+
+#include <stdlib.h>
+
+#include "unit.h"
+
+struct ended {
+	int n;
+	int why[16];
+};
+
+static void on_end(void *ctx, struct flow *f, enum flow_end_reason why)
+{
+	struct ended *e = ctx;
+	(void)f;
+	if (e->n < 16)
+		e->why[e->n] = why;
+	e->n++;
+}
+
+static void addr(uint8_t a[16], uint8_t last)
+{
+	memset(a, 0, 16);
+	a[10] = a[11] = 0xff;
+	a[12] = 10;
+	a[15] = last;
+}
+
+static const uint16_t novlan[2] = {0, 0};
+
+static void test_both_directions_one_flow(void)
+{
+	struct ended e = {0};
+	struct flow_limits lim = {.max_flows = 8, .idle_us = 1000, .closed_us = 10};
+	struct flow_table *t = flow_table_new(&lim, 1, on_end, &e);
+	uint8_t a[16], b[16];
+	addr(a, 1);
+	addr(b, 2);
+	int s1, s2;
+	struct flow *f1 = flow_lookup(t, a, 40000, b, 80, novlan, 1, true, &s1);
+	struct flow *f2 = flow_lookup(t, b, 80, a, 40000, novlan, 2, true, &s2);
+	CHECK(f1 && f1 == f2);
+	CHECK(s1 != s2);
+	CHECK_EQ(flow_table_stats(t)->created, 1);
+	/* Same addresses, other port: another flow. */
+	struct flow *f3 = flow_lookup(t, a, 40001, b, 80, novlan, 3, true, &s1);
+	CHECK(f3 && f3 != f1);
+	CHECK(flow_lookup(t, a, 40002, b, 80, novlan, 3, false, &s1) == NULL);
+	flow_table_free(t);
+	CHECK_EQ(e.n, 2);
+	CHECK_EQ(e.why[0], FLOW_END_SHUTDOWN);
+}
+
+static void test_vlan_rules(void)
+{
+	struct ended e = {0};
+	struct flow_limits lim = {.max_flows = 8, .idle_us = 1000, .closed_us = 10};
+	struct flow_table *t = flow_table_new(&lim, 1, on_end, &e);
+	uint8_t a[16], b[16];
+	addr(a, 1);
+	addr(b, 2);
+	uint16_t v10[2] = {10, 0}, v20[2] = {20, 0};
+	int s;
+	/* Client tagged 10, server reply untagged: one connection (SPAN asymmetry). */
+	struct flow *f = flow_lookup(t, a, 40000, b, 80, v10, 1, true, &s);
+	CHECK(flow_lookup(t, b, 80, a, 40000, novlan, 2, true, &s) == f);
+	CHECK_EQ(flow_table_stats(t)->vlan_asymmetric, 1);
+	/* The same 5-tuple from the client in VLAN 20: another network, another flow. */
+	struct flow *g = flow_lookup(t, a, 40000, b, 80, v20, 3, true, &s);
+	CHECK(g && g != f);
+	/* Its server answers in VLAN 20: f's server side is known (untagged), so g. */
+	CHECK(flow_lookup(t, b, 80, a, 40000, v20, 4, true, &s) == g);
+	CHECK(flow_lookup(t, a, 40000, b, 80, v10, 5, false, &s) == f);
+	CHECK_EQ(flow_table_stats(t)->created, 2);
+	flow_table_free(t);
+}
+
+static void test_idle_and_closed_timeouts(void)
+{
+	struct ended e = {0};
+	struct flow_limits lim = {.max_flows = 8, .idle_us = 1000, .closed_us = 10};
+	struct flow_table *t = flow_table_new(&lim, 7, on_end, &e);
+	uint8_t a[16], b[16];
+	addr(a, 1);
+	addr(b, 2);
+	int s;
+	struct flow *f = flow_lookup(t, a, 1, b, 80, novlan, 100, true, &s);
+	struct flow *g = flow_lookup(t, a, 2, b, 80, novlan, 200, true, &s);
+	flow_mark_closed(t, g);
+	flow_expire(t, 209);
+	CHECK_EQ(e.n, 0);
+	flow_expire(t, 210);
+	CHECK_EQ(e.n, 1);
+	CHECK_EQ(e.why[0], FLOW_END_CLOSED);
+	/* Activity keeps a flow alive: touch f at 1000, still there at 1999. */
+	CHECK(flow_lookup(t, a, 1, b, 80, novlan, 1000, false, &s) == f);
+	flow_expire(t, 1999);
+	CHECK_EQ(e.n, 1);
+	flow_expire(t, 2000);
+	CHECK_EQ(e.n, 2);
+	CHECK_EQ(e.why[1], FLOW_END_IDLE);
+	CHECK_EQ(flow_table_stats(t)->active, 0);
+	flow_table_free(t);
+}
+
+static void test_eviction_at_cap(void)
+{
+	struct ended e = {0};
+	struct flow_limits lim = {.max_flows = 3, .idle_us = 1000000, .closed_us = 1000000};
+	struct flow_table *t = flow_table_new(&lim, 7, on_end, &e);
+	uint8_t a[16], b[16];
+	addr(a, 1);
+	addr(b, 2);
+	int s;
+	struct flow *f1 = flow_lookup(t, a, 1, b, 80, novlan, 1, true, &s);
+	flow_lookup(t, a, 2, b, 80, novlan, 2, true, &s);
+	flow_lookup(t, a, 3, b, 80, novlan, 3, true, &s);
+	/* f1 is the oldest, but it moves to the tail when touched. */
+	CHECK(flow_lookup(t, a, 1, b, 80, novlan, 4, false, &s) == f1);
+	flow_lookup(t, a, 4, b, 80, novlan, 5, true, &s);
+	CHECK_EQ(e.n, 1);
+	CHECK_EQ(e.why[0], FLOW_END_EVICTED);
+	CHECK(flow_lookup(t, a, 2, b, 80, novlan, 6, false, &s) == NULL);
+	CHECK(flow_lookup(t, a, 1, b, 80, novlan, 6, false, &s) == f1);
+	CHECK_EQ(flow_table_stats(t)->active, 3);
+	CHECK_EQ(flow_table_stats(t)->peak, 3);
+	flow_table_free(t);
+	CHECK_EQ(e.n, 4);
+}
+
+/* Many flows: lookups stay consistent through growth, churn and expiry. */
+static void test_churn(void)
+{
+	struct ended e = {0};
+	struct flow_limits lim = {.max_flows = 5000, .idle_us = 100, .closed_us = 10};
+	struct flow_table *t = flow_table_new(&lim, 99, on_end, &e);
+	uint8_t a[16], b[16];
+	addr(b, 2);
+	int s;
+	uint64_t now = 0;
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < 20000; i++) {
+			addr(a, (uint8_t)(i >> 8));
+			a[14] = (uint8_t)i;
+			CHECK(flow_lookup(t, a, (uint16_t)(1024 + round), b, 80, novlan, now, true, &s));
+		}
+		CHECK(flow_table_stats(t)->active <= 5000);
+		now += 1000;
+		flow_expire(t, now);
+		CHECK_EQ(flow_table_stats(t)->active, 0);
+	}
+	CHECK_EQ(flow_table_stats(t)->created, 80000);
+	CHECK_EQ((uint64_t)e.n, 80000);
+	flow_table_free(t);
+}
+
+int main(void)
+{
+	RUN(test_both_directions_one_flow);
+	RUN(test_vlan_rules);
+	RUN(test_idle_and_closed_timeouts);
+	RUN(test_eviction_at_cap);
+	RUN(test_churn);
+	return unit_done("test_flow");
+}
