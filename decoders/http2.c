@@ -135,6 +135,7 @@ const char *const h2_stat_names[H2_STAT__COUNT] = {
 	[H2_STAT_FIELDS_DROPPED] = "fields_dropped",
 	[H2_STAT_PARTIAL_BLOCKS] = "partial_blocks",
 	[H2_STAT_TABLE_SIZE_CAPPED] = "table_size_capped",
+	[H2_STAT_TABLE_SIZE_UNANNOUNCED] = "table_size_unannounced",
 	[H2_STAT_GAPS] = "gaps",
 	[H2_STAT_GAPS_BRIDGED] = "gaps_bridged",
 	[H2_STAT_RESYNCS] = "resyncs",
@@ -770,6 +771,32 @@ static int inflate_lost(struct h2_conn *c, struct h2_dir *d, const uint8_t *p, s
 	return complete ? inflate_run(c, d, none, 0, true) : 0;
 }
 
+/*
+ * The dynamic table size updates a block starts with (RFC 7541 4.2, 6.3).
+ * One above what the SETTINGS seen allow means the SETTINGS that allowed it
+ * were not seen (sent before the capture or the hand-over, or in h2c's
+ * HTTP2-Settings): the encoder's own update is the evidence, so it is
+ * accepted up to the cap, and counted.
+ */
+static void peek_size_updates(struct h2_conn *c, struct h2_dir *d, const uint8_t *p, size_t n)
+{
+	struct cursor cur;
+	cur_init(&cur, p, n);
+	uint32_t most = 0;
+	while (cur.off < n && (p[cur.off] & 0xe0) == 0x20) {
+		uint32_t v;
+		if (!hp_uint(&cur, 5, &v))
+			return;
+		if (v > most)
+			most = v;
+	}
+	if (most > d->table_allowed && most <= c->lim.max_table_size &&
+	    nghttp2_hd_inflate_change_table_size(d->inf, most) == 0) {
+		d->table_allowed = most;
+		stat_inc(c, H2_STAT_TABLE_SIZE_UNANNOUNCED);
+	}
+}
+
 /* Decodes a header block (whole, or cut: !complete) and delivers it. */
 static void block_deliver(struct feed_ctx *f, const uint8_t *p, size_t n, bool complete)
 {
@@ -790,6 +817,8 @@ static void block_deliver(struct feed_ctx *f, const uint8_t *p, size_t n, bool c
 	if (c->headers_off || !d->inf) {
 		c->blk_partial = true;
 	} else {
+		if (!d->lost)
+			peek_size_updates(c, d, p, n);
 		int rv = d->lost ? inflate_lost(c, d, p, n, complete)
 				 : inflate_run(c, d, p, n, complete);
 		if (rv == NGHTTP2_ERR_NOMEM || c->mem.refused) {
@@ -850,6 +879,21 @@ static void block_cut(struct feed_ctx *f)
 	d->block_cut = true;
 	block_deliver(f, d->block, d->block_len, false);
 	d->block_len = 0;
+}
+
+/*
+ * The block will never see END_HEADERS (protocol error, malformed frame,
+ * damage): deliver what it had; an END_STREAM its HEADERS carried still
+ * ends the stream, since the frame header was seen.
+ */
+static void block_abandon(struct feed_ctx *f)
+{
+	struct h2_dir *d = f->d;
+	block_cut(f);
+	d->in_block = false;
+	d->direct = NULL;
+	if (d->block_type == H2_HEADERS && d->block_end_stream && f->cb->on_end_stream)
+		f->cb->on_end_stream(f->ctx, d->from_client, d->block_stream);
 }
 
 static void block_append(struct feed_ctx *f, const uint8_t *p, size_t n)
@@ -996,8 +1040,7 @@ static void frame_begin(struct feed_ctx *f)
 	/* CONTINUATION must follow its block's frames directly (RFC 9113 6.10). */
 	if (d->in_block && (d->type != H2_CONTINUATION || d->stream != d->block_stream)) {
 		stat_inc(c, H2_STAT_BAD_FRAMES);
-		block_cut(f);
-		d->in_block = false;
+		block_abandon(f);
 	}
 
 	bool padded = (d->flags & H2_FLAG_PADDED) != 0;
@@ -1050,10 +1093,8 @@ static void frame_begin(struct feed_ctx *f)
 		if (!d->skip)
 			bad_frame(f);
 		d->pre = 0;
-		if (d->in_block && d->block_stream == d->stream && d->type != H2_CONTINUATION) {
-			block_cut(f);
-			d->in_block = false;
-		}
+		if (d->in_block && d->block_stream == d->stream && d->type != H2_CONTINUATION)
+			block_abandon(f);
 	}
 	d->body_end = d->len;
 	if (d->len == 0)
@@ -1073,10 +1114,8 @@ static void prefix_done(struct feed_ctx *f)
 	if (pad > d->len - d->pre) {
 		/* Padding longer than the payload: PROTOCOL_ERROR (6.1, 6.2). */
 		bad_frame(f);
-		if (d->in_block && d->type != H2_CONTINUATION) {
-			block_cut(f);
-			d->in_block = false;
-		}
+		if (d->in_block && d->type != H2_CONTINUATION)
+			block_abandon(f);
 		return;
 	}
 	d->body_end = d->len - pad;
@@ -1171,10 +1210,8 @@ static size_t frame_payload(struct feed_ctx *f, const uint8_t *p, size_t n)
 static void sync_start(struct feed_ctx *f, bool loses_hpack)
 {
 	struct h2_dir *d = f->d;
-	if (d->in_block) {
-		block_cut(f);
-		d->in_block = false;
-	}
+	if (d->in_block)
+		block_abandon(f);
 	d->st = WAIT_SYNC;
 	d->hdr_len = 0;
 	d->sync_scanned = 0;

@@ -78,6 +78,7 @@ enum h2_stat {
 	H2_STAT_FIELDS_DROPPED,     /* fields not decodable: they named a lost table entry */
 	H2_STAT_PARTIAL_BLOCKS,     /* blocks delivered with fields missing */
 	H2_STAT_TABLE_SIZE_CAPPED,  /* SETTINGS_HEADER_TABLE_SIZE above max_table_size */
+	H2_STAT_TABLE_SIZE_UNANNOUNCED, /* table size updates above any SETTINGS seen (accepted) */
 	/* damage */
 	H2_STAT_GAPS,               /* gaps reported */
 	H2_STAT_GAPS_BRIDGED,       /* ... that fell inside a payload: frame sync kept */

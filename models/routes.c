@@ -10,13 +10,15 @@
  *            literal characters first. Matching is depth-first, literal
  *            first, with a step cap (OpenAPI 3.1 "Path Templating Matching").
  *
- *   learned tree (from traffic, fixed pool)
+ *   learned trees (from traffic, one per host, fixed pool of nodes)
  *     rnode: up to ROUTES_CHILD_MAX literal children in a sorted array
  *            (binary search: an attacker choosing segments cannot make a
  *            lookup slower), one child slot per class ({id} ... {rest}).
  *
- *            root --"v1"--> n1 --"users"--> n2 --{id}--> n3   GET: entry
- *                                              \--"me"--> n4  GET: entry
+ *       root(api.example.com) --"v1"--> n1 --"users"--> n2 --{id}--> n3  GET, PUT
+ *                                                          \--"me"--> n4  GET
+ *       host_root[h] finds a host's root; the host table is open addressing
+ *       with a probe cap.
  *
  * A position switching to {param} moves its literal children (but the
  * pinned ones) into its {param} child: subtrees are merged key by key,
@@ -230,7 +232,7 @@ void routes_limits_default(struct routes_limits *l)
 	l->max_hosts = 256;
 	l->max_depth = 16;
 	l->param_min_distinct = 8;
-	l->param_avg_hits = 4;
+	l->param_once_pct = 75;
 	l->pin_min_hits = 16;
 	l->pin_share = 8;
 	l->max_spec_ops = 65536;
@@ -297,7 +299,8 @@ static bool is_date(const char *s, size_t n)
 	if (s[10] != 'T' && s[10] != 't')
 		return false;
 	for (size_t i = 11; i < n; i++)
-		if (!is_alnum(s[i]) && !strchr(":.+-%", s[i]))
+		if (!is_alnum(s[i]) && s[i] != ':' && s[i] != '.' && s[i] != '+' && s[i] != '-' &&
+		    s[i] != '%')
 			return false;
 	return n > 11;
 }
@@ -320,7 +323,8 @@ static bool is_email(const char *s, size_t n)
 	if (at == 0 || at == n)
 		return false;
 	for (size_t i = 0; i < at; i++)
-		if (!is_alnum(s[i]) && !strchr("._%+-", s[i]))
+		if (!is_alnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '%' && s[i] != '+' &&
+		    s[i] != '-')
 			return false;
 	const char *d = s + at + skip;
 	size_t dn = n - at - skip;
@@ -363,7 +367,7 @@ static bool is_token(const char *s, size_t n)
 			letters++, lower = true;
 		else if (is_upper(c))
 			letters++, upper = true;
-		else if (!strchr("_=~-", c))
+		else if (c != '_' && c != '=' && c != '~' && c != '-')
 			return false;
 		if (i == 0 || !is_alnum(c) || !is_alnum(s[i - 1]))
 			continue;
@@ -402,11 +406,14 @@ static bool is_jwt(const char *s, size_t n)
 static enum seg_class classify(const char *s, size_t n)
 {
 	size_t digits = 0, hex = 0;
+	bool at = false, dot = false;
 	if (n == 0)
 		return SEG_EMPTY;
 	for (size_t i = 0; i < n; i++) {
 		digits += is_digit(s[i]);
 		hex += is_hex(s[i]);
+		at |= s[i] == '@' || s[i] == '%';
+		dot |= s[i] == '.';
 	}
 	if (digits == n)
 		return SEG_ID;
@@ -416,9 +423,9 @@ static enum seg_class classify(const char *s, size_t n)
 		return SEG_DATE;
 	if (hex == n && n >= 8 && digits > 0)
 		return SEG_HEX;
-	if (is_email(s, n))
+	if (at && is_email(s, n))
 		return SEG_EMAIL;
-	if (is_token(s, n) || is_jwt(s, n))
+	if (n >= 16 && (dot ? is_jwt(s, n) : is_token(s, n)))
 		return SEG_TOKEN;
 	return SEG_LITERAL;
 }
@@ -461,13 +468,16 @@ static int method_index(struct routes *t, const char *m, bool must)
 static uint16_t host_find(struct routes *t, const char *host, bool create)
 {
 	char low[EV_HOST_MAX];
-	size_t n = strnlen(host, EV_HOST_MAX - 1);
-	for (size_t i = 0; i < n; i++)
-		low[i] = is_upper(host[i]) ? (char)(host[i] + 32) : host[i];
+	uint64_t hash = FNV_INIT;
+	size_t n;
+	for (n = 0; n < EV_HOST_MAX - 1 && host[n]; n++) {
+		low[n] = is_upper(host[n]) ? (char)(host[n] + 32) : host[n];
+		hash = (hash ^ (unsigned char)low[n]) * 0x100000001b3ull;
+	}
 	low[n] = '\0';
 	if (!t->host_slots)
 		return 0;
-	uint32_t at = (uint32_t)fmix64(fnv1a(FNV_INIT, low, n)) & t->host_mask;
+	uint32_t at = (uint32_t)fmix64(hash) & t->host_mask;
 	for (unsigned probe = 0; probe < HOST_PROBES; probe++, at = (at + 1) & t->host_mask) {
 		uint16_t h = t->host_slots[at];
 		if (h == 0) {
@@ -585,7 +595,9 @@ static uint64_t identity_hash(const struct api_event *ev)
 {
 	unsigned char kind = (unsigned char)ev->identity.kind;
 	uint64_t h = fnv1a(FNV_INIT, &kind, 1);
-	return fmix64(fnv1a(h, ev->identity.id, strnlen(ev->identity.id, EV_ID_MAX)));
+	for (size_t i = 0; i < EV_ID_MAX && ev->identity.id[i]; i++)
+		h = (h ^ (unsigned char)ev->identity.id[i]) * 0x100000001b3ull;
+	return fmix64(h);
 }
 
 /* ---- inventory entries ---- */
@@ -852,10 +864,14 @@ static uint16_t lit_add(struct routes *t, uint16_t ni, const struct seg *g, size
 	if (!ci)
 		return 0;
 	lit_insert(n, pos, ci);
-	if (n->n_lit > t->lim.param_min_distinct &&
-	    n->lit_hits < (uint64_t)n->n_lit * t->lim.param_avg_hits) {
-		to_param(t, ni);
-		return class_child(t, ni, SEG_PARAM, true);
+	if (n->n_lit > t->lim.param_min_distinct) {
+		unsigned once = 0;
+		for (unsigned k = 0; k < n->n_lit; k++)
+			once += t->nodes[n->lit[k]].hits <= 1; /* the new one has 0 */
+		if (once * 100 >= n->n_lit * t->lim.param_once_pct) {
+			to_param(t, ni);
+			return class_child(t, ni, SEG_PARAM, true);
+		}
 	}
 	return ci;
 }
@@ -927,7 +943,7 @@ static uint32_t snode_new(struct routes *t)
 {
 	if (t->n_snodes == 0)
 		t->n_snodes = ROOT; /* 0 unused; the first node made is the root */
-	if (t->n_snodes == t->cap_snodes) {
+	if (t->n_snodes >= t->cap_snodes) {
 		uint32_t ncap = t->cap_snodes ? t->cap_snodes * 2 : 64;
 		struct snode *ns = realloc(t->snodes, ncap * sizeof *ns);
 		if (!ns)
@@ -1234,7 +1250,8 @@ struct routes *routes_new(const struct routes_limits *lim)
 	if (lim->max_nodes < 2 || lim->max_nodes > 65535 || lim->max_entries < 1 ||
 	    lim->max_entries > (1u << 26) || lim->max_hosts > 65534 || lim->max_depth < 1 ||
 	    lim->max_depth > ROUTES_DEPTH_MAX || lim->param_min_distinct < 1 ||
-	    lim->param_min_distinct >= ROUTES_CHILD_MAX || lim->pin_min_hits < 1 ||
+	    lim->param_min_distinct >= ROUTES_CHILD_MAX || lim->param_once_pct > 100 ||
+	    lim->pin_min_hits < 1 ||
 	    lim->pin_share < 1)
 		return NULL;
 	struct routes *t = calloc(1, sizeof *t);
@@ -1375,11 +1392,12 @@ enum routes_verdict routes_observe(struct routes *t, const struct api_event *ev,
 				host = 0;
 			struct rentry *e = entry_get(t, &s->first_entry, (uint8_t)m, host);
 			tb_str(&b, s->tmpl);
-			t->st.spec_matched++;
-			if (e)
+			if (e) {
 				entry_count(e, ev);
-			else
+				t->st.spec_matched++;
+			} else {
 				t->st.unrouted++;
+			}
 			return spec_verdict(s, m);
 		}
 	}

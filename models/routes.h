@@ -18,13 +18,19 @@
  *   empty (a trailing '/', "//")                 ""        /v1/users/
  *   anything else                                a literal ("users", "me")
  * Literals are kept in a tree of positions (parent -> child values), so that
- * a position whose literal values really vary becomes {param}: once it holds
- * more than `param_min_distinct` distinct values seen on average fewer than
- * `param_avg_hits` times each, or ROUTES_CHILD_MAX values whatever their
- * counts, its values are merged into one {param} child (their subtrees and
- * inventory entries too) and it stops storing new values. Values that carry
- * a large share of the position's traffic at that moment (`pin_min_hits`,
- * `pin_share`) stay literal: /v1/users/me next to /v1/users/{param}.
+ * a position whose literal values really vary becomes {param}. It does when
+ * a new value arrives and the position then holds more than
+ * `param_min_distinct` (8) distinct values of which at least
+ * `param_once_pct` (75%) were seen only once (ids, user names: each new
+ * request brings a new value), or more than ROUTES_CHILD_MAX (32) values
+ * whatever their counts. Resource names repeat (/v1/users, /v1/orders):
+ * a dozen of them stay literal. Its values are then merged into one
+ * {param} child (their subtrees and inventory entries too) and it stores no
+ * new value. Values that carry a large share of the position's traffic at
+ * that moment (>= `pin_min_hits` requests and >= 1/`pin_share` of them)
+ * stay literal: /v1/users/me next to /v1/users/{param}. Templates given
+ * before the switch keep their literal (a stream cannot look ahead); the
+ * inventory holds the merged route only.
  * A literal longer than ROUTES_LITERAL_MAX, or holding '{' or '}', is
  * {param} at once; a path deeper than `max_depth` segments ends in {rest}.
  *
@@ -106,24 +112,34 @@ const char *routes_verdict_name(enum routes_verdict v);
 struct routes_limits {
 	uint32_t max_nodes;          /* learned tree positions, 2..65535 */
 	uint32_t max_entries;        /* inventory entries (route x method), learned and spec */
-	uint32_t max_hosts;          /* distinct Host values remembered, 0..65535 */
+	uint32_t max_hosts;          /* distinct Host values remembered, 0..65534 */
 	uint32_t max_depth;          /* segments templated; deeper ones end in {rest}; 1..32 */
 	uint32_t param_min_distinct; /* more distinct values than this may make {param}; < 32 */
-	uint32_t param_avg_hits;     /* ... when seen fewer than this many times each on average */
+	uint32_t param_once_pct;     /* ... when at least this % of them were seen only once */
 	uint32_t pin_min_hits;       /* at the switch, a value seen at least this often */
 	uint32_t pin_share;          /* ... and carrying >= 1/pin_share of the position stays */
 	uint32_t max_spec_ops;       /* routes_add_spec() calls kept */
 };
 
-/* 16384 nodes, 16384 entries, 256 hosts, depth 16, 8 / 4 / 16 / 8, 65536 spec ops. */
+/*
+ * The defaults, and why: 16384 positions and 16384 entries (176 and 232
+ * bytes each: 6.5 MiB in all) hold a large API many times over (GitHub's
+ * REST API documents about 900 paths), leaving room for shadow ones; 256
+ * hosts is more services than one sensor port sees; 16 segments is deeper
+ * than APIs go (deeper paths are file trees: their tail is {rest}); 8 / 75%
+ * / 16 / 8 for {param} and pinning (see the top of this file; a dozen
+ * resource names stay literal, a ninth user name that arrives with mostly
+ * one-off siblings switches); 65536 spec operations (the largest public
+ * specs have a few thousand).
+ */
 void routes_limits_default(struct routes_limits *l);
 
 struct routes_stats {
-	uint64_t observed;        /* routes_observe() calls */
-	uint64_t spec_matched;    /* ... whose path matched a spec template */
+	uint64_t observed;        /* routes_observe() calls = spec_matched + learned + unrouted */
+	uint64_t spec_matched;    /* ... counted in a spec route */
 	uint64_t learned;         /* ... counted in a learned route */
 	uint64_t unrouted;        /* ... not counted: no evidence for an unknown path, or a cap */
-	uint64_t nodes;           /* learned positions in use (the root included) */
+	uint64_t nodes;           /* learned positions in use (hosts' roots included) */
 	uint64_t nodes_full;      /* a position was needed and the pool was empty */
 	uint64_t entries;         /* inventory entries in use */
 	uint64_t entries_full;    /* an entry was needed and the pool was empty */
@@ -175,9 +191,11 @@ void routes_set_spec(struct routes *t);
 /*
  * One request: writes its route template into route[cap] (NUL-terminated;
  * cut when cap < ROUTES_ROUTE_MAX and the template is longer) and counts it
- * in the inventory. Uses ev->method, host, path, status, id_kind, id and
- * ts_us (the packet time: first/last seen). Returns the verdict of the
- * request's (route, method). Never allocates.
+ * in the inventory. Uses ev->method, host, path, status, identity.kind,
+ * identity.id and ts_us (the packet time: first/last seen). Returns the
+ * verdict of the request's (route, method). Never allocates. A path that
+ * does not start with '/' gets "*" (OPTIONS *) or "{authority}" (CONNECT)
+ * and is not counted.
  */
 enum routes_verdict routes_observe(struct routes *t, const struct api_event *ev, char *route,
 				   size_t cap);

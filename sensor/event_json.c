@@ -11,7 +11,7 @@
 
 static const char *const proto_names[] = {"HTTP/1.0", "HTTP/1.1", "HTTP/2"};
 
-size_t event_json(const struct api_event *ev, char *buf, size_t cap)
+size_t event_json(const struct api_event *ev, const char *route, char *buf, size_t cap)
 {
 	struct jsonw w;
 	jw_init(&w, buf, cap);
@@ -53,7 +53,7 @@ size_t event_json(const struct api_event *ev, char *buf, size_t cap)
 	}
 	jw_arr_close(&w);
 	jw_key(&w, "route");
-	jw_null(&w); /* route templates come with the API inventory */
+	jw_cstr(&w, route);
 	jw_key(&w, "status");
 	if (ev->status)
 		jw_u64(&w, (uint64_t)ev->status);

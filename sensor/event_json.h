@@ -8,14 +8,18 @@
 #include <stddef.h>
 
 #include "../decoders/event.h"
+#include "../models/routes.h"
 #include "identity_json.h"
 
 /* Worst case: every field at its size with every byte escaped as \u00XX. */
 #define EVENT_JSON_MAX (6 * (EV_METHOD_MAX + EV_HOST_MAX + EV_PATH_MAX + EV_UA_MAX + \
 			     EV_CTYPE_MAX + EV_QKEYS_MAX + EV_GRPC_MSG_MAX) +          \
-			IDENTITY_JSON_MAX + 1024)
+			IDENTITY_JSON_MAX + 6 * ROUTES_ROUTE_MAX + 1024)
 
-/* Writes the event and a newline into buf; returns the length, 0 if it did not fit. */
-size_t event_json(const struct api_event *ev, char *buf, size_t cap);
+/*
+ * Writes the event and a newline into buf; returns the length, 0 if it did
+ * not fit. `route` is the event's route template (NULL writes null).
+ */
+size_t event_json(const struct api_event *ev, const char *route, char *buf, size_t cap);
 
 #endif

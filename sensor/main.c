@@ -19,52 +19,95 @@
 
 #include "../config/config.h"
 #include "capture.h"
-#include "event_json.h"
+#include "inventory.h"
+#include "openapi.h"
+#include "output.h"
 #include "sensor.h"
 #include "setup.h"
 
 #define TAPIR_VERSION "0.1.0"
 
 static struct capture *g_capture; /* for the signal handler */
+static volatile sig_atomic_t g_inventory_wanted;
+static volatile sig_atomic_t g_reload_wanted;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	if (g_capture)
-		capture_stop(g_capture);
-}
-
-struct outputs {
-	FILE *events;
-	bool events_is_stdout;
-	char line[EVENT_JSON_MAX];
-	uint64_t too_long;
-	uint64_t write_errors;
-};
-
-static void emit_event(void *ctx, const struct api_event *ev)
-{
-	struct outputs *o = ctx;
-	if (!o->events)
-		return;
-	size_t n = event_json(ev, o->line, sizeof o->line);
-	if (n == 0) {
-		o->too_long++;
+	/* Inventory and reload happen between packets, never in the handler. */
+	if (sig == SIGUSR1) {
+		g_inventory_wanted = 1;
 		return;
 	}
-	if (fwrite(o->line, 1, n, o->events) != n)
-		o->write_errors++;
+	if (sig == SIGHUP) {
+		g_reload_wanted = 1;
+		return;
+	}
+	if (g_capture)
+		capture_stop(g_capture);
 }
 
 struct run {
 	struct sensor *sensor;
 	enum pkt_link link;
+	struct routes *routes;
+	const char *inventory_path;
+	const char *config_path;
+	struct setup *setup;   /* in force; replaced by a good reload */
 };
+
+/*
+ * SIGHUP: load the configuration file again. All or nothing: a file that
+ * does not load, or names keys that cannot be used, changes nothing and the
+ * error is reported. What a reload changes: identity names, JWT keys,
+ * trusted proxies, policy.key_max_age. Capture, table sizes and the API spec
+ * are fixed at start-up.
+ */
+static void reload(struct run *r)
+{
+	char err[1024];
+	struct tapir_config cfg;
+	struct setup *next = calloc(1, sizeof *next);
+	config_defaults(&cfg);
+	if (!r->config_path) {
+		fprintf(stderr, "tapir: SIGHUP: no configuration file (-c) to reload\n");
+	} else if (!next) {
+		fprintf(stderr, "tapir: SIGHUP: out of memory, keeping the running configuration\n");
+	} else if (config_load(&cfg, r->config_path, err, sizeof err) != 0 ||
+		   setup_build(next, &cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "tapir: reload failed, keeping the running configuration: %s\n", err);
+		setup_free(next);
+	} else {
+		sensor_set_exchange(r->sensor, &next->limits.session.exchange);
+		setup_free(r->setup);
+		free(r->setup);
+		r->setup = next;
+		next = NULL;
+		fprintf(stderr, "tapir: reloaded %s\n", r->config_path);
+	}
+	free(next);
+	config_free(&cfg);
+}
+
+static void write_inventory(struct routes *routes, const char *path)
+{
+	char err[1024];
+	if (inventory_write(routes, path, err, sizeof err) != 0)
+		fprintf(stderr, "tapir: %s\n", err);
+}
 
 static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t caplen)
 {
 	struct run *r = ctx;
 	sensor_packet(r->sensor, r->link, ts_us, frame, caplen);
+	if (g_inventory_wanted) {
+		g_inventory_wanted = 0;
+		if (r->inventory_path)
+			write_inventory(r->routes, r->inventory_path);
+	}
+	if (g_reload_wanted) {
+		g_reload_wanted = 0;
+		reload(r);
+	}
 }
 
 static void usage(FILE *f)
@@ -77,6 +120,7 @@ static void usage(FILE *f)
 		"  -f FILTER          BPF capture filter\n"
 		"  --events PATH|-    every API event, one JSON object per line\n"
 		"  --alerts PATH|-    every alert, one JSON object per line\n"
+		"  --inventory PATH   the API inventory (every route, JSON lines) at exit and on SIGUSR1\n"
 		"  --stats            counters as one JSON object on stderr at exit\n"
 		"  --snaplen N        live capture snapshot length (default 262144)\n"
 		"  --buffer SIZE      live capture kernel buffer (default 64MiB)\n"
@@ -89,6 +133,7 @@ static void usage(FILE *f)
 enum {
 	OPT_EVENTS = 256,
 	OPT_ALERTS,
+	OPT_INVENTORY,
 	OPT_STATS,
 	OPT_SNAPLEN,
 	OPT_BUFFER,
@@ -101,6 +146,7 @@ enum {
 static const struct option long_opts[] = {
 	{"events", required_argument, NULL, OPT_EVENTS},
 	{"alerts", required_argument, NULL, OPT_ALERTS},
+	{"inventory", required_argument, NULL, OPT_INVENTORY},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"snaplen", required_argument, NULL, OPT_SNAPLEN},
 	{"buffer", required_argument, NULL, OPT_BUFFER},
@@ -142,7 +188,7 @@ static FILE *open_output(const char *flag, const char *path, bool *is_stdout)
 	return f;
 }
 
-static void print_stats(struct capture *cap, const struct sensor *s, const struct outputs *o)
+static void print_stats(struct capture *cap, const struct sensor *s, const struct output *o)
 {
 	struct capture_stats cs;
 	capture_get_stats(cap, &cs);
@@ -151,8 +197,27 @@ static void print_stats(struct capture *cap, const struct sensor *s, const struc
 		cs.live ? "true" : "false", (unsigned long long)cs.received,
 		(unsigned long long)cs.dropped, (unsigned long long)cs.if_dropped);
 	sensor_stats_json(s, stderr);
-	fprintf(stderr, ",\"output\":{\"event_too_long\":%llu,\"write_errors\":%llu}}\n",
-		(unsigned long long)o->too_long, (unsigned long long)o->write_errors);
+	fputc(',', stderr);
+	inventory_stats_json(o->routes, stderr);
+	output_stats_json(o, stderr);
+	fprintf(stderr, "}\n");
+}
+
+/* The route table, with the documented API when the configuration names a spec. */
+static struct routes *routes_setup(const struct tapir_config *cfg, char *err, size_t errlen)
+{
+	struct routes_limits rl;
+	routes_limits_default(&rl);
+	struct routes *routes = routes_new(&rl);
+	if (!routes) {
+		snprintf(err, errlen, "out of memory creating the route table");
+		return NULL;
+	}
+	if (cfg->api.openapi[0] && openapi_load(routes, cfg->api.openapi, NULL, err, errlen) != 0) {
+		routes_free(routes);
+		return NULL;
+	}
+	return routes;
 }
 
 static int check_config(int argc, char **argv)
@@ -167,9 +232,14 @@ static int check_config(int argc, char **argv)
 	config_defaults(&cfg);
 	int rc = config_load(&cfg, argv[2], err, sizeof err);
 	if (rc == 0) {
-		/* The key files named in it must be usable too. */
+		/* The key files and the API spec named in it must be usable too. */
 		rc = setup_build(&su, &cfg, err, sizeof err);
 		setup_free(&su);
+	}
+	if (rc == 0) {
+		struct routes *routes = routes_setup(&cfg, err, sizeof err);
+		rc = routes ? 0 : -1;
+		routes_free(routes);
 	}
 	if (rc != 0)
 		fprintf(stderr, "tapir: %s\n", err);
@@ -188,6 +258,7 @@ int main(int argc, char **argv)
 	config_defaults(&cfg);
 	struct capture_opts copts = {0};
 	const char *config_path = NULL, *events_path = NULL, *alerts_path = NULL;
+	const char *inventory_path = NULL;
 	bool want_stats = false, no_promisc = false;
 	uint64_t snaplen = 0, buffer = 0, max_flows = 0;
 	char err[1024];
@@ -202,6 +273,7 @@ int main(int argc, char **argv)
 		case 'c': config_path = optarg; break;
 		case OPT_EVENTS: events_path = optarg; break;
 		case OPT_ALERTS: alerts_path = optarg; break;
+		case OPT_INVENTORY: inventory_path = optarg; break;
 		case OPT_STATS: want_stats = true; break;
 		case OPT_NO_PROMISC: no_promisc = true; break;
 		case OPT_SNAPLEN:
@@ -264,7 +336,7 @@ int main(int argc, char **argv)
 	copts.buffer_bytes = buffer ? buffer : cfg.capture.buffer;
 	copts.promiscuous = no_promisc ? false : cfg.capture.promiscuous;
 
-	struct outputs *out = calloc(1, sizeof *out);
+	struct output *out = calloc(1, sizeof *out);
 	struct setup *su = calloc(1, sizeof *su);
 	struct capture *cap = NULL;
 	struct sensor *sensor = NULL;
@@ -276,6 +348,12 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (setup_build(su, &cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "tapir: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	out->routes = routes_setup(&cfg, err, sizeof err);
+	if (!out->routes) {
 		fprintf(stderr, "tapir: %s\n", err);
 		status = 2;
 		goto done;
@@ -300,7 +378,7 @@ int main(int argc, char **argv)
 			goto done;
 	}
 
-	sensor = sensor_new(&su->limits, emit_event, out, (uint64_t)time(NULL) ^ (uint64_t)getpid());
+	sensor = sensor_new(&su->limits, output_event, out, (uint64_t)time(NULL) ^ (uint64_t)getpid());
 	if (!sensor) {
 		fprintf(stderr, "tapir: out of memory creating the sensor\n");
 		status = 1;
@@ -313,19 +391,26 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (copts.iface)
 		fprintf(stderr, "tapir: capturing on %s\n", copts.iface);
-	struct run r = {sensor, capture_link(cap)};
+	struct run r = {sensor, capture_link(cap), out->routes, inventory_path, config_path, su};
 	status = capture_run(cap, on_frame, &r, err, sizeof err);
 	if (status)
 		fprintf(stderr, "tapir: %s\n", err);
 	sensor_finish(sensor);
+	su = r.setup; /* a reload may have replaced it */
 	g_capture = NULL;
 	if (out->events && fflush(out->events) != 0) {
 		fprintf(stderr, "tapir: --events %s: write failed: %s\n", events_path,
 			strerror(errno));
+		status = 1;
+	}
+	if (inventory_path && inventory_write(out->routes, inventory_path, err, sizeof err) != 0) {
+		fprintf(stderr, "tapir: %s\n", err);
 		status = 1;
 	}
 	if (want_stats)
@@ -339,6 +424,8 @@ done:
 	capture_close(cap);
 	if (su)
 		setup_free(su);
+	if (out)
+		routes_free(out->routes);
 	free(su);
 	free(out);
 	config_free(&cfg);

@@ -513,6 +513,9 @@ static int read_paths(struct ctx *c, const yaml_node_t *paths, const struct base
 		if (key[0] != '/')
 			return fail(c, k, "%s: a path must start with '/'",
 				    quote(q, sizeof q, key, strlen(key)));
+		char why[256];
+		if (routes_check_template(key, why, sizeof why) != 0)
+			return fail(c, k, "%s: %s", quote(q, sizeof q, key, strlen(key)), why);
 		path_key(c, key);
 		if (read_path_item(c, v, key, b) != 0)
 			return -1;
@@ -765,7 +768,9 @@ int openapi_load_text(struct routes *t, const char *name, const char *txt, size_
 		return -1;
 	}
 	memcpy(copy, txt, len);
-	while (i < len && strchr(" \t\r\n", copy[i]))
+	if (len >= 3 && memcmp(copy, "\xEF\xBB\xBF", 3) == 0)
+		i = 3; /* a UTF-8 byte order mark */
+	while (i < len && (copy[i] == ' ' || copy[i] == '\t' || copy[i] == '\r' || copy[i] == '\n'))
 		i++;
 	if (i < len && copy[i] == '{')
 		json_surrogates(copy, len);

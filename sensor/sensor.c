@@ -132,6 +132,11 @@ void sensor_packet(struct sensor *s, enum pkt_link link, uint64_t ts_us, const u
 	}
 }
 
+void sensor_set_exchange(struct sensor *s, const struct exchange_config *xc)
+{
+	s->app.lim.exchange = *xc;
+}
+
 void sensor_finish(struct sensor *s)
 {
 	flow_end_all(s->flows);

@@ -51,6 +51,13 @@ struct sensor *sensor_new(const struct sensor_limits *lim, session_emit_fn emit,
 void sensor_packet(struct sensor *s, enum pkt_link link, uint64_t ts_us, const uint8_t *frame,
 		   size_t caplen);
 
+/*
+ * Replaces the identity and client-address rules (a configuration reload).
+ * What `xc` points to must outlive its use; exchanges already in progress
+ * keep what they have.
+ */
+void sensor_set_exchange(struct sensor *s, const struct exchange_config *xc);
+
 /* End of input: every open flow ends and its pending exchanges are emitted. */
 void sensor_finish(struct sensor *s);
 

@@ -3,8 +3,9 @@
 play, written with python3-h2 (Debian's hyper-h2, a real HTTP/2 stack) for
 test/make-pcaps-h2.sh. Prior knowledge, cleartext.
 
-  h2-client.py reset HOST PORT      three GETs; the first (a large file) is
-                                    reset with CANCEL after its first DATA
+  h2-client.py reset HOST PORT      four GETs; the first (a large file) is
+                                    reset with CANCEL after its first DATA,
+                                    the last one right after it is sent
   h2-client.py midstream HOST PORT  one request, a pause (the capture starts
                                     during it), then requests that reuse the
                                     HPACK dynamic table filled before the pause
@@ -16,6 +17,7 @@ import time
 import h2.config
 import h2.connection
 import h2.events
+import h2.settings
 
 
 class Client:
@@ -25,6 +27,7 @@ class Client:
         cfg = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
         self.conn = h2.connection.H2Connection(config=cfg)
         self.conn.initiate_connection()
+        self.conn.update_settings({h2.settings.SettingCodes.ENABLE_PUSH: 0})
         self.flush()
         self.ended = set()
         self.got_data = set()
@@ -74,6 +77,9 @@ def reset(host, port):
     c = Client(host, port)
     big = c.request("GET", "/big.bin")
     small = [c.request("GET", "/index.html"), c.request("GET", "/style.css?v=3")]
+    gone = c.request("GET", "/app.js")
+    c.conn.reset_stream(gone, error_code=8)
+    c.flush()
     cancelled = []
 
     def on_data(sid):

@@ -8,21 +8,24 @@
 # pcaps/h2-*.events.jsonl against tshark before committing, e.g.
 #   tshark -r pcaps/h2-push.pcap -Y http2 -d tcp.port==8080,http2
 # Each capture holds one behaviour:
-#   h2-prior-knowledge  curl --http2-prior-knowledge to nghttpd: GET, query, 404, POST
+#   h2-prior-knowledge  curl --http2-prior-knowledge to nghttpd: GET with a query,
+#                       POST; nghttp: three streams on one connection, one 404
 #   h2-concurrent       h2load, 60 requests 30 at a time on one connection to
 #                       nginx, big repeated headers (HPACK dynamic table both ways)
 #   h2-table-size       h2load and nghttpd agree on 64 KiB HPACK tables
 #                       (SETTINGS_HEADER_TABLE_SIZE); 12 KB of headers reused
 #   h2-push             nghttp to nghttpd -p: PUSH_PROMISE, two pushed responses
 #   h2-reset            python3-h2 client to nghttpd: a download reset (CANCEL)
-#                       after its first DATA, two other streams complete
+#                       after its first DATA, a request reset at once, two
+#                       other streams complete
 #   h2c-upgrade         curl --http2 (Upgrade: h2c) to nghttpx: 101, stream 1, then stream 3
 #   h2-grpc             gRPC unary OK, unary NOT_FOUND (grpc-status/-message in
 #                       trailers-only), server streaming
 #   h2-midstream        the capture starts while a connection is open: frame
 #                       sync found again, HPACK context lost -> partial events
-#   h2-gap              h2-concurrent with one server segment cut out of the
-#                       capture (editcap): resync and partial events after it
+#   h2-gap              h2-concurrent with one client segment cut out of the
+#                       capture (editcap): resync, and requests after it that
+#                       name lost HPACK entries are partial
 set -eu
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "make-pcaps-h2.sh: run as root (network namespaces)" >&2; exit 1; }
@@ -51,8 +54,9 @@ head -c 75000 /dev/zero | tr '\0' 'z' | fold -w 100 >"$work/www/big.bin"
 echo '{"items":[1,2,3]}' >"$work/www/v1/items"
 chmod -R a+rX "$work"
 
-$SRV nghttpd --no-tls -d "$work/www" -p /index.html=/style.css,/app.js 8080 >"$work/logs/nghttpd" 2>&1 &
-$SRV nghttpd --no-tls -d "$work/www" --header-table-size=65536 --encoder-header-table-size=65536 8082 >"$work/logs/nghttpd2" 2>&1 &
+# Servers get stdin from /dev/null: nghttpd spins on a closed one.
+$SRV nghttpd --no-tls -d "$work/www" -p /index.html=/style.css,/app.js 8080 >"$work/logs/nghttpd" 2>&1 </dev/null &
+$SRV nghttpd --no-tls -d "$work/www" --header-table-size=65536 --encoder-header-table-size=65536 8082 >"$work/logs/nghttpd2" 2>&1 </dev/null &
 cat >"$work/nginx.conf" <<NGX
 worker_processes 1;
 pid $work/nginx.pid;
@@ -70,10 +74,10 @@ http {
 	}
 }
 NGX
-$SRV nginx -c "$work/nginx.conf" -g 'daemon off;' &
+$SRV nginx -c "$work/nginx.conf" -g 'daemon off;' </dev/null &
 $SRV nghttpx --conf=/dev/null -f"$S,8081;no-tls" -b'127.0.0.1,8091' --log-level=WARN \
-	--errorlog-file="$work/logs/nghttpx" --accesslog-file=/dev/null >/dev/null 2>&1 &
-$SRV $PY test/h2-grpc.py server $S 50051 >"$work/logs/grpc" 2>&1 &
+	--errorlog-file="$work/logs/nghttpx" --accesslog-file=/dev/null </dev/null >/dev/null 2>&1 &
+$SRV $PY test/h2-grpc.py server $S 50051 >"$work/logs/grpc" 2>&1 </dev/null &
 sleep 1.5
 
 cap() { # cap NAME: start tcpdump writing $work/NAME.pcap
@@ -92,8 +96,11 @@ C="$CLI curl -s -o /dev/null -A tapir-test/1.0"
 BIG=$(head -c 700 /dev/zero | tr '\0' 'q')
 
 cap h2-prior-knowledge
-$C --http2-prior-knowledge "http://$S:8080/index.html?lang=en&page=2" -o /dev/null "http://$S:8080/missing" -o /dev/null "http://$S:8080/style.css"
+# (curl 7.88 fails to reuse a prior-knowledge connection: one request each;
+# nghttp for several streams on one connection)
+$C --http2-prior-knowledge "http://$S:8080/index.html?lang=en&page=2"
 $C --http2-prior-knowledge -d '{"sku":"A-1"}' -H 'Content-Type: application/json' "http://$S:8080/v1/items"
+$CLI nghttp -n --no-push "http://$S:8080/style.css" "http://$S:8080/missing" "http://$S:8080/app.js?v=2" >/dev/null
 endcap h2-prior-knowledge
 
 cap h2-concurrent
@@ -134,8 +141,9 @@ cap h2-midstream
 wait $client
 endcap h2-midstream
 
-# h2-gap: h2-concurrent without the 3rd server segment that carries HEADERS.
-n=$(tshark -r pcaps/h2-concurrent.pcap -d tcp.port==8090,http2 -Y "ip.src==$S && http2.type==1" -T fields -e frame.number | sed -n 3p)
-editcap pcaps/h2-concurrent.pcap "$work/h2-gap.pcap" "$n"
+# h2-gap: h2-concurrent without the client's 2nd segment of HEADERS frames
+# (requests lost, and with them the HPACK entries they inserted).
+n=$(tshark -r pcaps/h2-concurrent.pcap -d tcp.port==8090,http2 -Y "ip.dst==$S && http2.type==1" -T fields -e frame.number 2>/dev/null | sed -n 2p)
+editcap -F pcap pcaps/h2-concurrent.pcap "$work/h2-gap.pcap" "$n"
 cp "$work/h2-gap.pcap" pcaps/h2-gap.pcap
 echo "pcaps/h2-gap.pcap: $(stat -c %s pcaps/h2-gap.pcap) bytes (h2-concurrent less frame $n)"

@@ -81,3 +81,22 @@ $C -X POST --data-binary @"$work/body" -H 'Expect: 100-continue' "$P/v1/upload" 
 $C --http1.0 "$P/v1/legacy" >/dev/null
 $C -g "http://[fd00:7a:1::1]:8080/v1/users/41" >/dev/null
 endcap http1-framing
+
+# Credentials of every kind, with known secrets (test/secrets.sh checks that
+# none of them appears in any output). Secrets live in test/identity.env.
+. test/identity.env
+now=$(date +%s)
+JWT=$(python3 test/make-token.py "$JWT_SECRET" alice $((now - 3600)) $((now + 3600)))
+OLD=$(python3 test/make-token.py "$JWT_SECRET" bob $((now - 86400 * 200)) $((now - 86400)))
+NONE=$(python3 test/make-token.py x mallory $((now - 60)) $((now + 3600)) none)
+cap http1-identity
+$C -H "Authorization: Bearer $JWT" "$N/v1/users/41" >/dev/null
+$C -H "Authorization: Bearer $OLD" "$N/v1/users/42" >/dev/null
+$C -H "Authorization: Bearer $NONE" "$N/v1/users/43" >/dev/null
+$C -u "carol:$BASIC_PASSWORD" "$N/v1/users/41" >/dev/null
+$C -H "Authorization: Bearer $OPAQUE_TOKEN" "$N/v1/customers/all" >/dev/null
+$C -H "X-API-Key: $API_KEY" "$N/v1/users/42?api_key=$API_KEY" >/dev/null
+$C -H "Cookie: theme=dark; sessionid=$SESSION_COOKIE" "$N/v1/users/43" >/dev/null
+$C -H "X-Forwarded-For: 203.0.113.7" -H "X-API-Key: $API_KEY" "$N/v1/users/41" >/dev/null
+endcap http1-identity
+
