@@ -527,6 +527,20 @@ static const struct key http_keys[] = {
 	{0},
 };
 
+static const struct key http2_keys[] = {
+	{.name = "max_header_list", .kind = K_SIZE, .off = OFF(http2.max_header_list),
+	 .min = KiB, .max = 16 * MiB},
+	{.name = "max_continuations", .kind = K_U32, .off = OFF(http2.max_continuations), .min = 1,
+	 .max = 10000},
+	{.name = "max_table_size", .kind = K_SIZE, .off = OFF(http2.max_table_size), .min = 0,
+	 .max = 16 * MiB},
+	{.name = "max_memory", .kind = K_SIZE, .off = OFF(http2.max_memory), .min = 64 * KiB,
+	 .max = GiB},
+	{.name = "max_streams", .kind = K_U32, .off = OFF(http2.max_streams), .min = 1,
+	 .max = 65536},
+	{0},
+};
+
 static const struct key redis_keys[] = {
 	{.name = "url", .kind = K_STR, .off = OFF(output.redis.url), .max = CAP(output.redis.url),
 	 .check = check_redis_url},
@@ -608,6 +622,7 @@ static const struct key top_keys[] = {
 	{.name = "reassembly", .kind = K_MAP, .sub = reassembly_keys},
 	{.name = "ip_fragments", .kind = K_MAP, .sub = ip_fragments_keys},
 	{.name = "http", .kind = K_MAP, .sub = http_keys},
+	{.name = "http2", .kind = K_MAP, .sub = http2_keys},
 	{.name = "output", .kind = K_MAP, .sub = output_keys},
 	{.name = "api", .kind = K_MAP, .sub = api_keys},
 	{.name = "identity", .kind = K_MAP, .sub = identity_keys},
@@ -623,6 +638,7 @@ FITS(flows_keys);
 FITS(reassembly_keys);
 FITS(ip_fragments_keys);
 FITS(http_keys);
+FITS(http2_keys);
 FITS(redis_keys);
 FITS(output_keys);
 FITS(api_keys);
@@ -1466,6 +1482,11 @@ void config_defaults(struct tapir_config *c)
 	c->http.max_resync = 64 * KiB;
 	c->http.max_pending = 64;
 	c->http.memcap = 128 * MiB;
+	c->http2.max_header_list = 64 * KiB;
+	c->http2.max_continuations = 32;
+	c->http2.max_table_size = 64 * KiB;
+	c->http2.max_memory = 512 * KiB;
+	c->http2.max_streams = 128;
 	snprintf(c->output.redis.channel, sizeof c->output.redis.channel, "tapir:alerts");
 	snprintf(c->output.redis.stream, sizeof c->output.redis.stream, "tapir:alerts:stream");
 	c->output.redis.stream_maxlen = 100000;

@@ -66,6 +66,14 @@ struct config_http {
 	uint64_t memcap;            /* all HTTP state: parsers' buffers, requests awaiting responses */
 };
 
+struct config_http2 {
+	uint64_t max_header_list;   /* decoded header fields kept per block */
+	uint32_t max_continuations; /* CONTINUATION frames in one header block */
+	uint64_t max_table_size;    /* HPACK dynamic table an encoder may use */
+	uint64_t max_memory;        /* per connection, HPACK tables included */
+	uint32_t max_streams;       /* streams tracked per connection */
+};
+
 struct config_redis {
 	char url[1024];             /* redis://, rediss:// or unix:; "" = no Redis (may hold a password) */
 	char channel[256];          /* PUBLISH channel */
@@ -157,6 +165,7 @@ struct tapir_config {
 	struct config_reassembly reassembly;
 	struct config_ip_fragments ip_fragments;
 	struct config_http http;
+	struct config_http2 http2;
 	struct config_output output;
 	struct config_api api;
 	struct config_identity identity;

@@ -29,6 +29,11 @@
  *   damage (midstream start, a gap not inside a payload, a bad preface) -> WAIT_SYNC
  *   --plausible header (and the next one, when the bytes reach it)--> WAIT_HEADER;
  *   no boundary within max_resync_bytes -> FAILED (sticky, counted).
+ * A frame longer than the receiver's SETTINGS_MAX_FRAME_SIZE would be refused
+ * by the receiver; the observer counts it and follows its length (a search
+ * for a boundary believes only frames up to that size). Midstream, the owner
+ * only guesses which side is the client, so the search accepts the stream ids
+ * of either side and blocks are classified by their pseudo-headers.
  * Only a frame header cut by the piece boundary (at most 8 bytes) and header
  * block fragments (up to max_block_bytes) are copied; DATA is counted, never
  * copied. A HEADERS frame with END_HEADERS that lies whole in the piece is
@@ -45,6 +50,9 @@
  * table size update in blocks the encoder legally sent before its ACK. What
  * the table really is follows the encoder's own in-band dynamic table size
  * updates (RFC 7541 6.3), which arrive in order with the blocks they govern.
+ * An update above every SETTINGS seen means those SETTINGS were not seen (a
+ * server's SETTINGS often precede the client preface; h2c carries the
+ * client's in HTTP2-Settings): it is accepted up to the cap, and counted.
  *
  * Lost context. After damage in a direction, its dynamic table is lost; the
  * direction gets a fresh inflater and stays in "lost" mode. Entries inserted
@@ -76,7 +84,6 @@
  */
 #include "http2.h"
 
-#include <stdalign.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +158,7 @@ const char *const h2_stat_names[H2_STAT__COUNT] = {
 	[H2_STAT_CONNECTIONS] = "connections",
 	[H2_STAT_UPGRADES] = "upgrades",
 	[H2_STAT_MIDSTREAM] = "midstream",
+	[H2_STAT_ROLES_SWAPPED] = "roles_swapped",
 	[H2_STAT_STREAMS] = "streams",
 	[H2_STAT_EVENTS] = "events",
 	[H2_STAT_NO_RESPONSE] = "no_response",
@@ -367,6 +375,9 @@ struct h2_conn {
 	struct h2_limits lim;
 	struct h2_stats *stats;
 	struct h2_mem mem;
+	/* Midstream, which side is the client is the owner's guess: frame
+	 * checks accept either, and blocks are classified by what they hold. */
+	bool roles_known;
 	/* The inflaters keep a pointer to it (whatever nghttp2.h says): it
 	 * lives here, as long as they do. */
 	nghttp2_mem ng_mem;
@@ -401,9 +412,13 @@ static void stat_inc(struct h2_conn *c, enum h2_stat s)
 
 /* ------------------------------------------------------------ frame checks */
 
-static uint32_t be32(const uint8_t *p)
+/* A 32-bit field of the gathered prefix (d->fix), read through the cursor. */
+static uint32_t fix32(const uint8_t *fix, size_t at)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	struct cursor cur;
+	cur_init(&cur, fix, 8);
+	cur_skip(&cur, at);
+	return cur_be32(&cur);
 }
 
 /* Flags each frame type defines (RFC 9113 6). */
@@ -442,7 +457,7 @@ static bool plausible(const uint8_t h[H2_HDR_LEN], enum sender who, uint32_t max
 	    (sid & 0x80000000u) || len > max_len)
 		return false;
 	bool odd = sid & 1;
-	bool client = who == FROM_CLIENT, server = who == FROM_SERVER;
+	bool client = who == FROM_CLIENT;
 	switch (type) {
 	case H2_DATA:
 	case H2_HEADERS:
@@ -481,7 +496,6 @@ static bool plausible(const uint8_t h[H2_HDR_LEN], enum sender who, uint32_t max
 			return false;
 		break;
 	}
-	(void)server;
 	*len_out = len;
 	return true;
 }
@@ -507,7 +521,8 @@ bool h2_looks_like_frames(const uint8_t *p, size_t len)
 static ptrdiff_t inflate_step(nghttp2_hd_inflater *inf, nghttp2_nv *nv, int *flags,
 			      const uint8_t *in, size_t len, bool final)
 {
-#if defined(NGHTTP2_VERSION_NUM) && NGHTTP2_VERSION_NUM >= 0x013d00
+/* 1.60 added the nghttp2_ssize API and deprecated the ssize_t one. */
+#if defined(NGHTTP2_VERSION_NUM) && NGHTTP2_VERSION_NUM >= 0x013c00
 	return (ptrdiff_t)nghttp2_hd_inflate_hd3(inf, nv, flags, in, len, final);
 #else
 	return (ptrdiff_t)nghttp2_hd_inflate_hd2(inf, nv, flags, in, len, final);
@@ -812,8 +827,12 @@ static void block_deliver(struct feed_ctx *f, const uint8_t *p, size_t n, bool c
 	c->blk_partial = !complete;
 	c->saw_request_pseudo = c->saw_status = false;
 
-	if (!c->headers_off && !d->inf && !inflater_make(c, d) && c->mem.refused)
-		headers_off(c);
+	if (!c->headers_off && !d->inf && !inflater_make(c, d)) {
+		if (c->mem.refused)
+			headers_off(c);
+		else
+			hpack_lose(c, d); /* this block's changes to the table are lost */
+	}
 	if (c->headers_off || !d->inf) {
 		c->blk_partial = true;
 	} else {
@@ -851,9 +870,11 @@ static void block_deliver(struct feed_ctx *f, const uint8_t *p, size_t n, bool c
 		.n_fields = c->n_fields,
 		.fields = c->fields,
 	};
-	if (d->block_type == H2_PUSH_PROMISE || (d->from_client && c->saw_request_pseudo))
+	bool client_side = d->from_client || !c->roles_known;
+	bool server_side = !d->from_client || !c->roles_known;
+	if (d->block_type == H2_PUSH_PROMISE || (client_side && c->saw_request_pseudo))
 		b.kind = c->saw_request_pseudo || !b.partial ? H2_BLOCK_REQUEST : H2_BLOCK_UNKNOWN;
-	else if (!d->from_client && c->saw_status)
+	else if (server_side && c->saw_status)
 		b.kind = H2_BLOCK_RESPONSE;
 	else
 		b.kind = b.partial ? H2_BLOCK_UNKNOWN : H2_BLOCK_TRAILERS;
@@ -999,12 +1020,12 @@ static void frame_end(struct feed_ctx *f)
 		break;
 	case H2_RST_STREAM:
 		if (!d->skip && cb->on_rst_stream)
-			cb->on_rst_stream(f->ctx, d->from_client, d->stream, be32(d->fix));
+			cb->on_rst_stream(f->ctx, d->from_client, d->stream, fix32(d->fix, 0));
 		break;
 	case H2_GOAWAY:
 		if (!d->skip && cb->on_goaway)
-			cb->on_goaway(f->ctx, d->from_client, be32(d->fix) & 0x7fffffffu,
-				      be32(d->fix + 4));
+			cb->on_goaway(f->ctx, d->from_client, fix32(d->fix, 0) & 0x7fffffffu,
+				      fix32(d->fix, 4));
 		break;
 	default:
 		break;
@@ -1121,7 +1142,7 @@ static void prefix_done(struct feed_ctx *f)
 	d->body_end = d->len - pad;
 	if (d->type == H2_PUSH_PROMISE) {
 		size_t at = (d->flags & H2_FLAG_PADDED) ? 1 : 0;
-		d->block_promised = be32(d->fix + at) & 0x7fffffffu;
+		d->block_promised = fix32(d->fix, at) & 0x7fffffffu;
 	}
 }
 
@@ -1155,7 +1176,10 @@ static void frame_body(struct feed_ctx *f, const uint8_t *p, size_t n, bool whol
 		for (size_t i = 0; i < n; i++) {
 			d->fix[d->fix_len++] = p[i];
 			if (d->fix_len == 6) {
-				apply_setting(f, (uint16_t)(d->fix[0] << 8 | d->fix[1]), be32(d->fix + 2));
+				struct cursor cur;
+				cur_init(&cur, d->fix, 6);
+				uint16_t id = cur_be16(&cur);
+				apply_setting(f, id, cur_be32(&cur));
 				d->fix_len = 0;
 			}
 		}
@@ -1238,7 +1262,7 @@ static size_t sync_scan(struct feed_ctx *f, const uint8_t *p, size_t n)
 	struct h2_conn *c = f->c;
 	struct h2_dir *d = f->d;
 	size_t total = d->hdr_len + n;
-	enum sender who = d->from_client ? FROM_CLIENT : FROM_SERVER;
+	enum sender who = !c->roles_known ? FROM_EITHER : d->from_client ? FROM_CLIENT : FROM_SERVER;
 	uint32_t max_len = sync_max_len(c, d);
 	for (size_t i = 0; i + H2_HDR_LEN <= total; i++) {
 		uint8_t h[H2_HDR_LEN];
@@ -1325,6 +1349,7 @@ struct h2_conn *h2_conn_new(const struct h2_limits *lim, struct h2_stats *stats,
 	c->lim = *lim;
 	c->stats = stats;
 	c->mem.cap = lim->max_memory;
+	c->roles_known = !midstream;
 	c->mem.stats = stats;
 	c->ng_mem = (nghttp2_mem){&c->mem, ng_malloc, ng_free, ng_calloc, ng_realloc};
 	mem_count(&c->mem, sizeof *c, true);

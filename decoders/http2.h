@@ -97,6 +97,7 @@ enum h2_stat {
 	H2_STAT_CONNECTIONS,
 	H2_STAT_UPGRADES,           /* h2c: HTTP/1.1 Upgrade answered 101 */
 	H2_STAT_MIDSTREAM,          /* connections taken up without their start */
+	H2_STAT_ROLES_SWAPPED,      /* ... whose client turned out to be the other side */
 	H2_STAT_STREAMS,            /* streams tracked */
 	H2_STAT_EVENTS,             /* events emitted */
 	H2_STAT_NO_RESPONSE,        /* ... of which with status null */
@@ -159,8 +160,10 @@ struct h2_conn; /* opaque */
 /*
  * Creates the decoder of one connection. `midstream`: the start was not seen,
  * so both directions begin by looking for a frame boundary with a lost HPACK
- * context; otherwise the client direction begins with the 24-byte preface and
- * the server's with a frame. `stats` is shared and must outlive the decoder.
+ * context, and which one is the client's is only the owner's guess (frame
+ * checks accept either; blocks are classified by their pseudo-headers);
+ * otherwise the client direction begins with the 24-byte preface and the
+ * server's with a frame. `stats` is shared and must outlive the decoder.
  * Returns NULL when out of memory.
  */
 struct h2_conn *h2_conn_new(const struct h2_limits *lim, struct h2_stats *stats, bool midstream);

@@ -22,8 +22,14 @@
  * ends or resets it too, or for H2_RESET_LINGER_US of packet time, and a
  * response that was already in flight still counts.
  *
+ * Midstream, which side is the client is the caller's guess. The first
+ * block that tells (pseudo-headers of a request or a response, a
+ * PUSH_PROMISE) settles it; if the guess was wrong, the sides are swapped for
+ * the rest of the connection (counted).
+ *
  * Streams are kept in creation order in a table of at most h2.max_streams;
- * a new stream beyond it emits the oldest first (counted). Server frames for
+ * a new stream beyond it emits the oldest first (counted), and so does a new
+ * stream while all sessions together are over http.memcap (as HTTP/1 does). Server frames for
  * a stream whose request was never seen (a capture that began after it) are
  * counted as orphans and not emitted: an event is about a request.
  */
@@ -57,6 +63,8 @@ struct h2session {
 	struct h2stream *last;    /* the stream looked up last */
 	uint64_t now;
 	uint32_t n_lingering;     /* streams with `reset` set */
+	bool roles_known;         /* which side is the client is settled */
+	bool swapped;             /* ... and it is the side the caller called server */
 	size_t accounted;         /* what this session added to env->memory */
 };
 
@@ -107,6 +115,7 @@ static void emit_at(struct h2session *h, uint32_t i)
 	if (h->last == s)
 		h->last = NULL;
 	free(s);
+	account(h);
 }
 
 static void emit_stream(struct h2session *h, struct h2stream *s)
@@ -128,6 +137,12 @@ static struct h2stream *stream_new(struct h2session *h, uint32_t id)
 		stats_of(h)->v[H2_STAT_STREAMS_EVICTED]++;
 		emit_at(h, 0);
 	}
+	if (h->n && h->env->lim.memcap &&
+	    h->env->memory + sizeof(struct h2stream) > h->env->lim.memcap) {
+		stats_of(h)->v[H2_STAT_STREAMS_EVICTED]++;
+		h->env->stats.memcap_early++;
+		emit_at(h, 0);
+	}
 	struct h2stream *s = malloc(sizeof *s);
 	if (!s)
 		return NULL;
@@ -140,6 +155,7 @@ static struct h2stream *stream_new(struct h2session *h, uint32_t id)
 	h->tab[h->n++] = s;
 	h->last = s;
 	stats_of(h)->v[H2_STAT_STREAMS]++;
+	account(h);
 	return s;
 }
 
@@ -216,10 +232,54 @@ static void fill_response(struct api_event *ev, const struct h2_block *b)
 		ev->partial = true;
 }
 
+static void swap_endpoints(struct api_event *ev)
+{
+	uint8_t ip[16];
+	memcpy(ip, ev->client_ip, sizeof ip);
+	memcpy(ev->client_ip, ev->server_ip, sizeof ip);
+	memcpy(ev->server_ip, ip, sizeof ip);
+	uint16_t port = ev->client_port;
+	ev->client_port = ev->server_port;
+	ev->server_port = port;
+}
+
+/* Midstream: does this block show which side is the client? */
+static void settle_roles(struct h2session *h, bool from_client, const struct h2_block *b)
+{
+	bool says_client;
+	if (b->promised_id)
+		says_client = false;
+	else if (b->kind == H2_BLOCK_REQUEST)
+		says_client = true;
+	else if (b->kind == H2_BLOCK_RESPONSE)
+		says_client = false;
+	else
+		return;
+	h->roles_known = true;
+	if (says_client == from_client)
+		return;
+	h->swapped = true;
+	stats_of(h)->v[H2_STAT_ROLES_SWAPPED]++;
+	swap_endpoints(&h->tmpl);
+	for (uint32_t i = 0; i < h->n; i++) {
+		struct h2stream *s = h->tab[i];
+		swap_endpoints(&s->ev);
+		bool e = s->req_end;
+		s->req_end = s->resp_end;
+		s->resp_end = e;
+		uint64_t n = s->ev.req_bytes;
+		s->ev.req_bytes = s->ev.resp_bytes;
+		s->ev.resp_bytes = n;
+	}
+}
+
 static void on_headers(void *ctx, bool from_client, const struct h2_block *b)
 {
 	struct h2session *h = ctx;
 	struct h2_stats *st = stats_of(h);
+	if (!h->roles_known)
+		settle_roles(h, from_client, b);
+	from_client ^= h->swapped;
 	if (b->promised_id) {
 		/* A push: the promised stream's request; it has no content (8.4). */
 		if (from_client || find(h, b->promised_id))
@@ -274,6 +334,7 @@ static void on_headers(void *ctx, bool from_client, const struct h2_block *b)
 static void on_data(void *ctx, bool from_client, uint32_t stream_id, uint64_t n, bool missing)
 {
 	struct h2session *h = ctx;
+	from_client ^= h->swapped;
 	struct h2stream *s = find(h, stream_id);
 	if (!s)
 		return;
@@ -288,6 +349,7 @@ static void on_data(void *ctx, bool from_client, uint32_t stream_id, uint64_t n,
 static void on_end_stream(void *ctx, bool from_client, uint32_t stream_id)
 {
 	struct h2session *h = ctx;
+	from_client ^= h->swapped;
 	struct h2stream *s = find(h, stream_id);
 	if (!s)
 		return;
@@ -306,6 +368,7 @@ static void on_rst_stream(void *ctx, bool from_client, uint32_t stream_id, uint3
 {
 	(void)error;
 	struct h2session *h = ctx;
+	from_client ^= h->swapped;
 	struct h2stream *s = find(h, stream_id);
 	if (!s)
 		return;
@@ -338,6 +401,7 @@ static void on_goaway(void *ctx, bool from_client, uint32_t last_stream_id, uint
 {
 	(void)error;
 	struct h2session *h = ctx;
+	from_client ^= h->swapped;
 	/* Streams the GOAWAY's receiver opened above last_stream_id were not
 	 * and will not be processed (RFC 9113 6.8); clients open odd ones. */
 	uint32_t parity = from_client ? 0 : 1;
@@ -355,6 +419,7 @@ static void on_goaway(void *ctx, bool from_client, uint32_t last_stream_id, uint
 static void on_lost(void *ctx, bool from_client)
 {
 	struct h2session *h = ctx;
+	from_client ^= h->swapped;
 	for (uint32_t i = 0; i < h->n; i++) {
 		struct h2stream *s = h->tab[i];
 		if (from_client ? !s->req_end : !s->resp_end)
@@ -395,6 +460,7 @@ struct h2session *h2session_new(struct session_env *env, const struct api_event 
 	t->vlan = endpoints->vlan;
 	t->proto = EV_HTTP2;
 	t->grpc_status = -1;
+	h->roles_known = !midstream;
 	env->stats.h2.v[H2_STAT_CONNECTIONS]++;
 	if (midstream)
 		env->stats.h2.v[H2_STAT_MIDSTREAM]++;

@@ -394,6 +394,22 @@ static void h2_midstream(struct session_env *env, struct flow *f, struct session
 	s->dir[0].to_h2 = s->dir[1].to_h2 = true;
 }
 
+/*
+ * An HTTP/2 server may send its SETTINGS before the client's preface arrives
+ * (RFC 9113 3.4): server bytes first, and they are frames. No HTTP/1 server
+ * speaks first, so the connection is HTTP/2 from the start, both ways.
+ */
+static void h2_server_first(struct session_env *env, struct flow *f, struct session *s, int side,
+			    const uint8_t *p, size_t len)
+{
+	int client = f->client_side;
+	if (!f->syn_seen[client] || side == client || s->dir[side].seen || s->dir[client].seen)
+		return;
+	if (!h2session_looks_like_frames(p, len) || !h2_start(env, f, s, client, false))
+		return;
+	s->dir[0].to_h2 = s->dir[1].to_h2 = true;
+}
+
 void session_data(struct session_env *env, struct flow *f, int side, const uint8_t *p,
 		  size_t len, uint64_t now)
 {
@@ -403,6 +419,8 @@ void session_data(struct session_env *env, struct flow *f, int side, const uint8
 	struct session_dir *d = &s->dir[side];
 	if (!d->to_h2)
 		h2_midstream(env, f, s, side, p, len);
+	if (!d->to_h2)
+		h2_server_first(env, f, s, side, p, len);
 	d->seen = true;
 	if (d->to_h2) {
 		h2session_data(s->h2, side == s->client, p, len, now);

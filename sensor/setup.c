@@ -33,6 +33,11 @@ static void limits_from_config(struct sensor_limits *lim, const struct tapir_con
 	lim->session.h1.max_resync_bytes = (uint32_t)cfg->http.max_resync;
 	lim->session.max_pending = cfg->http.max_pending;
 	lim->session.memcap = cfg->http.memcap;
+	lim->session.h2.max_header_list = (uint32_t)cfg->http2.max_header_list;
+	lim->session.h2.max_continuations = cfg->http2.max_continuations;
+	lim->session.h2.max_table_size = (uint32_t)cfg->http2.max_table_size;
+	lim->session.h2.max_memory = (uint32_t)cfg->http2.max_memory;
+	lim->session.h2.max_streams = cfg->http2.max_streams;
 }
 
 int setup_build(struct setup *s, const struct tapir_config *cfg, char *err, size_t errlen)

@@ -67,6 +67,11 @@ static void check_same(const struct tapir_config *a, const struct tapir_config *
 	CHECK_EQ(a->http.max_resync, b->http.max_resync);
 	CHECK_EQ(a->http.max_pending, b->http.max_pending);
 	CHECK_EQ(a->http.memcap, b->http.memcap);
+	CHECK_EQ(a->http2.max_header_list, b->http2.max_header_list);
+	CHECK_EQ(a->http2.max_continuations, b->http2.max_continuations);
+	CHECK_EQ(a->http2.max_table_size, b->http2.max_table_size);
+	CHECK_EQ(a->http2.max_memory, b->http2.max_memory);
+	CHECK_EQ(a->http2.max_streams, b->http2.max_streams);
 	CHECK_STR(a->output.events, b->output.events);
 	CHECK_STR(a->output.alerts, b->output.alerts);
 	CHECK_STR(a->output.redis.url, b->output.redis.url);
@@ -540,7 +545,7 @@ static const struct {
 	/* unknown keys */
 	{"sensors:\n  name: x\n",
 	 ":1:1: sensors: unknown key (expected one of: sensor, capture, flows, reassembly, "
-	 "ip_fragments, http, output, api, identity, policy, detection)"},
+	 "ip_fragments, http, http2, output, api, identity, policy, detection)"},
 	{"capture:\n  snaplenn: 100\n",
 	 ":2:3: capture.snaplenn: unknown key (expected one of: interface, filter, snaplen, buffer, "
 	 "promiscuous)"},

@@ -106,7 +106,11 @@ static size_t hpack(struct conv *v, bool fc, const char *fields, uint8_t *out, s
 				     never ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE};
 		n++;
 	}
-	ssize_t r = nghttp2_hd_deflate_hd(v->def[fc], out, cap, nv, n);
+#if NGHTTP2_VERSION_NUM >= 0x013c00 /* 1.60: the nghttp2_ssize API */
+	ptrdiff_t r = nghttp2_hd_deflate_hd2(v->def[fc], out, cap, nv, n);
+#else
+	ptrdiff_t r = nghttp2_hd_deflate_hd(v->def[fc], out, cap, nv, n);
+#endif
 	if (r < 0)
 		abort();
 	return (size_t)r;
@@ -782,6 +786,50 @@ static void test_looks_like_frames(void)
 	CHECK(!h2_looks_like_frames(two, sizeof two));
 }
 
+/* Hostile bytes: a real conversation with random bytes changed, cut at
+ * random, with random gaps, through the decoder and through the session.
+ * Nothing may crash (ASan, UBSan), memory must be bounded and given back. */
+static void test_mutations(void)
+{
+	struct conv *v = many_streams(12);
+	headers(v, false, 1, false, "grpc-status=0|grpc-message=ok");
+	struct h2_limits lim = lim_default();
+	lim.max_memory = 64 * 1024;
+	static uint8_t buf[2][CONV_BYTES];
+	srand(11);
+	for (int round = 0; round < 400; round++) {
+		memcpy(buf, v->buf, sizeof buf);
+		int flips = 1 + rand() % 20;
+		for (int k = 0; k < flips; k++) {
+			int fc = rand() % 2;
+			if (v->len[fc])
+				buf[fc][(size_t)rand() % v->len[fc]] = (uint8_t)rand();
+		}
+		struct h2_stats st = {0};
+		struct rec r;
+		memset(&r, 0, sizeof r);
+		struct h2_conn *c = h2_conn_new(&lim, &st, round % 3 == 0);
+		for (int i = 0; i < v->nseg; i++) {
+			const struct seg *sg = &v->seg[i];
+			for (size_t o = 0; o < sg->len;) {
+				size_t n = 1 + (size_t)rand() % 200;
+				if (n > sg->len - o)
+					n = sg->len - o;
+				if (rand() % 50 == 0)
+					h2_gap(c, sg->fc, n, &rec_cb, &r);
+				else
+					h2_feed(c, sg->fc, buf[sg->fc] + sg->off + o, n, &rec_cb, &r);
+				o += n;
+			}
+		}
+		CHECK(h2_memory(c) <= lim.max_memory);
+		h2_conn_free(c);
+		CHECK_EQ(st.v[H2_STAT_MEMORY], 0);
+		CHECK(st.v[H2_STAT_MEMORY_PEAK] <= lim.max_memory);
+	}
+	conv_free(v);
+}
+
 /* ---------------------------------------------------------- h2session */
 
 static struct api_event events[256];
@@ -992,6 +1040,19 @@ static void test_session_too_many_streams(void)
 	CHECK(n_events == 6 && events[0].stream_id == 1 && events[5].stream_id == 11);
 	h2session_end(h, 2000000);
 	CHECK_EQ(n_events, 10);
+
+	/* over the sessions' memory cap, each new stream pushes the oldest out */
+	env->lim.h2.max_streams = 128;
+	env->lim.memcap = 1;
+	memset(&env->stats, 0, sizeof env->stats);
+	n_events = 0;
+	h = h2session_new(env, &ep, false);
+	session_replay(v, h, 1000000);
+	CHECK_EQ(n_events, 9);
+	CHECK_EQ(env->stats.memcap_early, 9);
+	h2session_end(h, 2000000);
+	CHECK_EQ(n_events, 10);
+	CHECK_EQ(env->memory, 0);
 	conv_free(v);
 	free(env);
 }
@@ -1036,6 +1097,75 @@ static void test_session_upgrade(void)
 }
 
 /* Midstream through the session: partial events, values never guessed. */
+/* Midstream with the caller's guess of the client wrong: the first request
+ * settles it, and the event has the sides the right way round. */
+static void test_session_midstream_swapped(void)
+{
+	struct session_env *env = env_new();
+	struct conv *v = conv_new();
+	preface(v);
+	headers(v, true, 1, true, ":method=GET|:scheme=https|:authority=s.example|:path=/1");
+	headers(v, false, 1, true, ":status=200");
+	size_t cut_c = v->len[1], cut_s = v->len[0];
+	headers(v, true, 3, false, ":method=PUT|:scheme=https|:path=/2");
+	data(v, true, 3, true, 7);
+	headers(v, false, 3, false, ":status=201");
+	data(v, false, 3, true, 2);
+	struct api_event ep = endpoints();
+	struct h2session *h = h2session_new(env, &ep, true);
+	/* each side labelled as the other */
+	h2session_data(h, false, v->buf[1] + cut_c, v->len[1] - cut_c, 1000000);
+	h2session_data(h, true, v->buf[0] + cut_s, v->len[0] - cut_s, 1001000);
+	h2session_end(h, 2000000);
+	CHECK_EQ(n_events, 1);
+	if (n_events == 1) {
+		CHECK_STR(events[0].method, "PUT");
+		CHECK_EQ(events[0].status, 201);
+		CHECK_EQ(events[0].req_bytes, 7);
+		CHECK_EQ(events[0].resp_bytes, 2);
+		CHECK_EQ(events[0].client_port, 8080); /* the guess was the other way */
+		CHECK_EQ(events[0].server_port, 40000);
+	}
+	CHECK_EQ(env->stats.h2.v[H2_STAT_ROLES_SWAPPED], 1);
+	CHECK_EQ(env->stats.h2.v[H2_STAT_ORPHANS], 0);
+	conv_free(v);
+	free(env);
+}
+
+static void test_session_mutations(void)
+{
+	struct session_env *env = env_new();
+	env->lim.h2.max_streams = 8;
+	struct conv *v = many_streams(20);
+	put_frame(v, false, H2_GOAWAY, 0, 0, "\x00\x00\x00\x05\x00\x00\x00\x00", 8);
+	static uint8_t buf[2][CONV_BYTES];
+	struct api_event ep = endpoints();
+	srand(5);
+	for (int round = 0; round < 200; round++) {
+		memcpy(buf, v->buf, sizeof buf);
+		for (int k = 0; k < 1 + rand() % 10; k++) {
+			int fc = rand() % 2;
+			buf[fc][(size_t)rand() % v->len[fc]] = (uint8_t)rand();
+		}
+		n_events = 0;
+		struct h2session *h = h2session_new(env, &ep, round % 4 == 0);
+		for (int i = 0; i < v->nseg; i++) {
+			const struct seg *sg = &v->seg[i];
+			if (rand() % 40 == 0)
+				h2session_gap(h, sg->fc, (uint32_t)sg->len, 1000000 + (uint64_t)i);
+			else
+				h2session_data(h, sg->fc, buf[sg->fc] + sg->off, sg->len,
+					       1000000 + (uint64_t)i);
+		}
+		h2session_end(h, 3000000);
+		CHECK_EQ(env->memory, 0);
+		CHECK(n_events <= 40);
+	}
+	CHECK_EQ(env->stats.h2.v[H2_STAT_MEMORY], 0);
+	conv_free(v);
+	free(env);
+}
+
 static void test_session_midstream_partial(void)
 {
 	struct session_env *env = env_new();
@@ -1081,6 +1211,7 @@ int main(void)
 	RUN(test_missing_preface);
 	RUN(test_resync_gives_up);
 	RUN(test_looks_like_frames);
+	RUN(test_mutations);
 	RUN(test_session_exchanges);
 	RUN(test_session_reset_linger);
 	RUN(test_session_push);
@@ -1088,5 +1219,7 @@ int main(void)
 	RUN(test_session_too_many_streams);
 	RUN(test_session_upgrade);
 	RUN(test_session_midstream_partial);
+	RUN(test_session_midstream_swapped);
+	RUN(test_session_mutations);
 	return unit_done("test_http2");
 }
