@@ -3,6 +3,7 @@
 #   make          build/tapir (optimised)
 #   make check    ASan+UBSan build, unit tests, pcap golden and oracle tests, live test
 #   make demo     replay the bundled demo capture and show what tapir found
+#   make bench    throughput against the libpcap null loop and tshark, module benchmarks
 #   make clean
 
 CC      ?= cc
@@ -20,7 +21,7 @@ SAN_OBJ  = $(LIB_SRC:%.c=build/san/%.o)
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 TESTS    = $(TEST_SRC:test/%.c=build/san/%)
 
-.PHONY: all check demo clean deps
+.PHONY: all check demo bench clean deps
 
 all: deps build/tapir
 
@@ -55,6 +56,11 @@ demo:
 	@sh test/ensure-deps.sh demo
 	@$(MAKE) --no-print-directory build/tapir
 	@sh test/demo.sh
+
+bench:
+	@sh test/ensure-deps.sh bench
+	@$(MAKE) --no-print-directory build/tapir
+	@sh test/bench.sh
 
 clean:
 	rm -rf build

@@ -7,8 +7,9 @@ CHECK="python3 iproute2 curl openssl"
 case "${1:-build}" in
 build) want="$BUILD" ;;
 demo) want="$BUILD python3" ;;
+bench) want="$BUILD bc time tshark" ;;
 check) want="$BUILD $CHECK" ;;
-*) echo "usage: $0 build|check|demo" >&2; exit 2 ;;
+*) echo "usage: $0 build|check|demo|bench" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do
