@@ -82,8 +82,8 @@ void session_emit(struct session_env *env, struct api_event *ev)
 	env->emit(env->emit_ctx, ev);
 }
 
-/* Emits and frees the oldest pending request. */
-static void pop_emit(struct session_env *env, struct session *s, uint64_t now)
+/* Takes the oldest pending request off the queue; the caller frees it. */
+static struct pending *pop_oldest(struct session_env *env, struct session *s)
 {
 	struct pending *p = s->head;
 	s->head = p->next;
@@ -94,10 +94,17 @@ static void pop_emit(struct session_env *env, struct session *s, uint64_t now)
 		s->req_cur = NULL;
 	if (s->resp_cur == p)
 		s->resp_cur = NULL;
+	env->memory -= sizeof *p;
+	return p;
+}
+
+/* Emits and frees the oldest pending request. */
+static void pop_emit(struct session_env *env, struct session *s, uint64_t now)
+{
+	struct pending *p = pop_oldest(env, s);
 	if (p->ev.status)
 		p->ev.end_us = now;
 	session_emit(env, &p->ev);
-	env->memory -= sizeof *p;
 	free(p);
 }
 
@@ -366,16 +373,7 @@ static void h2_take_upgrade(struct session_env *env, struct session *s)
 	if (!p || !p->upgrade_h2c)
 		return;
 	h2session_upgrade(s->h2, &p->ev);
-	s->head = p->next;
-	if (!s->head)
-		s->tail = NULL;
-	s->n_pending--;
-	if (s->req_cur == p)
-		s->req_cur = NULL;
-	if (s->resp_cur == p)
-		s->resp_cur = NULL;
-	env->memory -= sizeof *p;
-	free(p);
+	free(pop_oldest(env, s));
 }
 
 /* A connection without its handshake whose first bytes are HTTP/2 frames. */
