@@ -1,11 +1,11 @@
 /*
  * config.c - the configuration file: YAML -> struct tapir_config.
  *
- * The file is read whole (at most FILE_MAX bytes) and composed into a node
- * tree with libyaml's document API (YAML 1.1 syntax; this is the only file that
- * uses libyaml). The tree is then walked against the key tables below: each
- * table lists the keys a mapping may hold, each key its type, its place in the
- * struct and its range. Walking stops at the first problem and reports it as
+ * The file is read whole (at most FILE_MAX bytes, readfile.c) and composed
+ * into a node tree with libyaml's document API (YAML 1.1 syntax, yamldoc.c).
+ * The tree is then walked against the key tables below: each table lists the
+ * keys a mapping may hold, each key its type, its place in the struct and its
+ * range. Walking stops at the first problem and reports it as
  * "FILE:LINE:COL: KEY.PATH: what is wrong", the position being the 1-based
  * start of the offending node.
  *
@@ -31,16 +31,15 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-#include <yaml.h>
+#include "readfile.h"
+#include "yamldoc.h"
 
 #define KiB 1024ull
 #define MiB (1024ull * KiB)
@@ -97,136 +96,12 @@ struct key {
 };
 
 struct ctx {
-	const char *file;
-	yaml_document_t *doc;
+	struct yamldoc d;                /* the file, its document, the key path, the message */
 	struct tapir_config *cfg;        /* the copy being filled */
 	const struct tapir_config *orig; /* what the caller had; owns its pointers */
-	char *err;
-	size_t errlen;
-	char path[256];                  /* key path of the node being read */
-	size_t pathlen;
 };
 
-/* ---- messages ---- */
-
-/*
- * Writes user text as a double-quoted C-style string, escaped and cut to 40
- * bytes (on a UTF-8 boundary), so a message stays one printable line.
- */
-static const char *quote(char *dst, size_t cap, const char *s, size_t len)
-{
-	size_t n = 0, i, take = len;
-	bool cut = false;
-
-	if (take > 40) {
-		take = 40;
-		while (take > 0 && ((unsigned char)s[take] & 0xC0) == 0x80)
-			take--;
-		cut = true;
-	}
-	dst[n++] = '"';
-	for (i = 0; i < take && n + 8 < cap; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			n += (size_t)snprintf(dst + n, cap - n, "\\%c", ch);
-		else if (ch == '\n')
-			n += (size_t)snprintf(dst + n, cap - n, "\\n");
-		else if (ch == '\t')
-			n += (size_t)snprintf(dst + n, cap - n, "\\t");
-		else if (ch < 0x20 || ch == 0x7f)
-			n += (size_t)snprintf(dst + n, cap - n, "\\x%02x", ch);
-		else
-			dst[n++] = (char)ch;
-	}
-	n += (size_t)snprintf(dst + n, cap - n, "%s\"", cut ? "..." : "");
-	return dst;
-}
-
-static void put_err(char *err, size_t errlen, const char *file, size_t line0, size_t col0,
-		    const char *path, const char *msg)
-{
-	if (!err || errlen == 0)
-		return;
-	snprintf(err, errlen, "%s:%zu:%zu: %s%s%s", file, line0 + 1, col0 + 1, path,
-		 *path ? ": " : "", msg);
-}
-
-__attribute__((format(printf, 3, 4)))
-static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	put_err(c->err, c->errlen, c->file, n->start_mark.line, n->start_mark.column,
-		c->path, msg);
-	return -1;
-}
-
-static void path_append(struct ctx *c, int w)
-{
-	if (w > 0)
-		c->pathlen += (size_t)w;
-	if (c->pathlen >= sizeof c->path)
-		c->pathlen = sizeof c->path - 1;
-}
-
-/* Appends ".name" (or "name" at the top) to the key path. */
-static void path_key(struct ctx *c, const char *name)
-{
-	path_append(c, snprintf(c->path + c->pathlen, sizeof c->path - c->pathlen, "%s%s",
-				c->pathlen ? "." : "", name));
-}
-
-/* Appends "[i]" to the key path. */
-static void path_index(struct ctx *c, size_t i)
-{
-	path_append(c, snprintf(c->path + c->pathlen, sizeof c->path - c->pathlen, "[%zu]", i));
-}
-
-static void path_pop(struct ctx *c, size_t len)
-{
-	c->pathlen = len;
-	c->path[len] = '\0';
-}
-
 /* ---- nodes ---- */
-
-static const char *scalar_text(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-	size_t i;
-
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
-		if (strcmp(scalar_text(n), nulls[i]) == 0)
-			return true;
-	return false;
-}
-
-static const char *describe(const yaml_node_t *n, char *buf, size_t cap)
-{
-	switch (n->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a sequence";
-	case YAML_SCALAR_NODE:
-		if (is_null(n))
-			return "nothing";
-		return quote(buf, cap, scalar_text(n), n->data.scalar.length);
-	default:
-		return "nothing";
-	}
-}
 
 static const char *default_tag(yaml_node_type_t t)
 {
@@ -245,14 +120,16 @@ static int expect(struct ctx *c, const yaml_node_t *n, yaml_node_type_t type, co
 	char q[QUOTE_SIZE];
 
 	if (n->tag && strcmp((const char *)n->tag, default_tag(n->type)) != 0)
-		return fail(c, n, "YAML tags are not supported (found %s)",
-			    quote(q, sizeof q, (const char *)n->tag, strlen((const char *)n->tag)));
-	if (is_null(n))
+		return yamldoc_fail(&c->d, n, "YAML tags are not supported (found %s)",
+				    yamldoc_quote(&c->d, q, sizeof q, (const char *)n->tag,
+						  strlen((const char *)n->tag)));
+	if (yamldoc_is_null(n))
 		return 1;
 	if (n->type != type)
-		return fail(c, n, "expected %s, got %s", what, describe(n, q, sizeof q));
-	if (type == YAML_SCALAR_NODE && strlen(scalar_text(n)) != n->data.scalar.length)
-		return fail(c, n, "contains a NUL character");
+		return yamldoc_fail(&c->d, n, "expected %s, got %s", what,
+				    yamldoc_describe(&c->d, n, q, sizeof q));
+	if (type == YAML_SCALAR_NODE && strlen(yamldoc_text(n)) != n->data.scalar.length)
+		return yamldoc_fail(&c->d, n, "contains a NUL character");
 	return 0;
 }
 
@@ -262,8 +139,87 @@ static int expect_scalar(struct ctx *c, const yaml_node_t *n, const char *what)
 	int rc = expect(c, n, YAML_SCALAR_NODE, what);
 
 	if (rc == 1)
-		return fail(c, n, "missing value (expected %s)", what);
+		return yamldoc_fail(&c->d, n, "missing value (expected %s)", what);
 	return rc;
+}
+
+/* Checks n is a sequence of at most k->max items; 0, or -1 with the message set. */
+static int expect_list(struct ctx *c, const struct key *k, const yaml_node_t *n, const char *what,
+		       size_t *count)
+{
+	int rc = expect(c, n, YAML_SEQUENCE_NODE, what);
+
+	if (rc == 1)
+		return yamldoc_fail(&c->d, n, "missing value (expected %s)", what);
+	if (rc < 0)
+		return -1;
+	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (*count > k->max)
+		return yamldoc_fail(&c->d, n, "too many entries (%zu, at most %llu)", *count,
+				    (unsigned long long)k->max);
+	return 0;
+}
+
+/* "sensor, capture, ...": the names of keys, for a message. */
+static const char *key_list(char *buf, size_t cap, const struct key *keys)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; keys->name && n < cap; keys++)
+		n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", keys->name);
+	return buf;
+}
+
+/* A key name goes into the path as written when it is plain, else quoted. */
+static const char *key_label(const struct ctx *c, char *buf, size_t cap, const char *s,
+			     size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return yamldoc_quote(&c->d, buf, cap, s, len);
+	if (len == 0 || len > 40)
+		return yamldoc_quote(&c->d, buf, cap, s, len);
+	return s;
+}
+
+/*
+ * Reads the key kn of a mapping pair against `keys`. Returns its index, with
+ * the key path extended by its name and seen[index] set to kn; -1 with the
+ * message set when kn is not a key name, not one of keys, or a repeat.
+ */
+static int find_key(struct ctx *c, const yaml_node_t *kn, const struct key *keys,
+		    const yaml_node_t **seen)
+{
+	char label[QUOTE_SIZE], buf[QUOTE_SIZE * 2];
+	const char *name;
+	size_t i, len;
+	int rc;
+
+	rc = expect(c, kn, YAML_SCALAR_NODE, "a key name");
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return yamldoc_fail(&c->d, kn, "expected a key name, got nothing");
+	name = yamldoc_text(kn);
+	len = kn->data.scalar.length;
+	for (i = 0; keys[i].name; i++)
+		if (strlen(keys[i].name) == len && memcmp(keys[i].name, name, len) == 0)
+			break;
+	if (!keys[i].name) {
+		yamldoc_path_key(&c->d, key_label(c, label, sizeof label, name, len));
+		return yamldoc_fail(&c->d, kn, "unknown key (expected one of: %s)",
+				    key_list(buf, sizeof buf, keys));
+	}
+	yamldoc_path_key(&c->d, keys[i].name);
+	if (seen[i])
+		return yamldoc_fail(&c->d, kn, "duplicate key (first at line %zu)",
+				    seen[i]->start_mark.line + 1);
+	seen[i] = kn;
+	return (int)i;
 }
 
 static void *field(struct ctx *c, const struct key *k)
@@ -396,8 +352,8 @@ static int check_name(struct ctx *c, const yaml_node_t *n, const char *s)
 		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-')
 			continue;
-		return fail(c, n, "bad name %s (1-63 of A-Z a-z 0-9 . _ -)",
-			    quote(q, sizeof q, s, strlen(s)));
+		return yamldoc_fail(&c->d, n, "bad name %s (1-63 of A-Z a-z 0-9 . _ -)",
+				    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
 	}
 	return 0;
 }
@@ -413,8 +369,9 @@ static int check_redis_url(struct ctx *c, const yaml_node_t *n, const char *s)
 		if (strncmp(s, schemes[i], len) == 0 && s[len] && !strpbrk(s, " \t\r\n"))
 			return 0;
 	}
-	return fail(c, n, "bad Redis URL (use redis://[:password@]host[:port][/db], "
-			  "rediss://... or unix:/path/to/socket)");
+	return yamldoc_fail(&c->d, n,
+			    "bad Redis URL (use redis://[:password@]host[:port][/db], "
+			    "rediss://... or unix:/path/to/socket)");
 }
 
 /* NAME is [A-Za-z0-9_+-]+ components joined by '/': no "..", no absolute path. */
@@ -461,8 +418,9 @@ static int check_timezone(struct ctx *c, const yaml_node_t *n, const char *s)
 
 	if (strcmp(s, "UTC") == 0 || (zone_name_ok(s) && zone_file_ok(s)))
 		return 0;
-	return fail(c, n, "unknown time zone %s (use UTC or a name under %s, e.g. Europe/Paris)",
-		    quote(q, sizeof q, s, strlen(s)), CONFIG_ZONEINFO_DIR);
+	return yamldoc_fail(&c->d, n,
+			    "unknown time zone %s (use UTC or a name under %s, e.g. Europe/Paris)",
+			    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)), CONFIG_ZONEINFO_DIR);
 }
 
 /* ---- the key tables ---- */
@@ -587,9 +545,11 @@ static int business_hours_after(struct ctx *c, const yaml_node_t *map,
 
 	if (bh->end_min > bh->start_min)
 		return 0;
-	path_key(c, vals[BH_END] || !vals[BH_START] ? "end" : "start");
-	return fail(c, at, "end %02u:%02u is not after start %02u:%02u (hours cannot wrap past midnight)",
-		    bh->end_min / 60u, bh->end_min % 60u, bh->start_min / 60u, bh->start_min % 60u);
+	yamldoc_path_key(&c->d, vals[BH_END] || !vals[BH_START] ? "end" : "start");
+	return yamldoc_fail(&c->d, at,
+			    "end %02u:%02u is not after start %02u:%02u (hours cannot wrap past midnight)",
+			    bh->end_min / 60u, bh->end_min % 60u, bh->start_min / 60u,
+			    bh->start_min % 60u);
 }
 
 static const struct key business_hours_keys[] = {
@@ -655,16 +615,17 @@ static int set_string(struct ctx *c, const struct key *k, const yaml_node_t *n, 
 	size_t len = n->data.scalar.length, i;
 
 	if (len == 0)
-		return fail(c, n, "must not be empty");
+		return yamldoc_fail(&c->d, n, "must not be empty");
 	if (len > k->max)
-		return fail(c, n, "too long (%zu bytes, at most %llu)", len,
-			    (unsigned long long)k->max);
+		return yamldoc_fail(&c->d, n, "too long (%zu bytes, at most %llu)", len,
+				    (unsigned long long)k->max);
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if ((k->flags & F_MULTILINE) && (ch == '\t' || ch == '\n' || ch == '\r'))
 			continue;
 		if (ch < 0x20 || ch == 0x7f)
-			return fail(c, n, "contains a control character (byte %zu)", i + 1);
+			return yamldoc_fail(&c->d, n, "contains a control character (byte %zu)",
+					    i + 1);
 	}
 	if (k->check && k->check(c, n, s) != 0)
 		return -1;
@@ -687,15 +648,15 @@ static int set_hhmm(struct ctx *c, const struct key *k, const yaml_node_t *n, co
 	*(uint16_t *)field(c, k) = (uint16_t)(h * 60 + m);
 	return 0;
 bad:
-	return fail(c, n, "bad time %s (use HH:MM on a 24-hour clock, e.g. \"08:00\")",
-		    quote(q, sizeof q, s, strlen(s)));
+	return yamldoc_fail(&c->d, n, "bad time %s (use HH:MM on a 24-hour clock, e.g. \"08:00\")",
+			    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
 }
 
 static int set_days(struct ctx *c, const struct key *k, const yaml_node_t *n)
 {
 	/* Index = struct tm tm_wday. */
 	static const char *const names[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
-	size_t base = c->pathlen, i;
+	size_t base = c->d.pathlen, i;
 	const yaml_node_item_t *it;
 	char q[QUOTE_SIZE];
 	uint8_t mask = 0;
@@ -703,29 +664,31 @@ static int set_days(struct ctx *c, const struct key *k, const yaml_node_t *n)
 
 	rc = expect(c, n, YAML_SEQUENCE_NODE, "a sequence of days");
 	if (rc == 1)
-		return fail(c, n, "missing value (expected a sequence of days)");
+		return yamldoc_fail(&c->d, n, "missing value (expected a sequence of days)");
 	if (rc < 0)
 		return -1;
 	if (n->data.sequence.items.top == n->data.sequence.items.start)
-		return fail(c, n, "no day listed (use some of mon, tue, wed, thu, fri, sat, sun)");
+		return yamldoc_fail(&c->d, n,
+				    "no day listed (use some of mon, tue, wed, thu, fri, sat, sun)");
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		const yaml_node_t *d = yaml_document_get_node(c->doc, *it);
+		const yaml_node_t *d = yamldoc_node(&c->d, *it);
 		const char *s;
 
-		path_index(c, (size_t)(it - n->data.sequence.items.start));
+		yamldoc_path_index(&c->d, (size_t)(it - n->data.sequence.items.start));
 		if (expect_scalar(c, d, "a day") != 0)
 			return -1;
-		s = scalar_text(d);
+		s = yamldoc_text(d);
 		for (i = 0; i < 7; i++)
 			if (strcmp(s, names[i]) == 0)
 				break;
 		if (i == 7)
-			return fail(c, d, "bad day %s (use mon, tue, wed, thu, fri, sat, sun)",
-				    quote(q, sizeof q, s, strlen(s)));
+			return yamldoc_fail(&c->d, d,
+					    "bad day %s (use mon, tue, wed, thu, fri, sat, sun)",
+					    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
 		if (mask & (1u << i))
-			return fail(c, d, "\"%s\" is listed twice", s);
+			return yamldoc_fail(&c->d, d, "\"%s\" is listed twice", s);
 		mask |= (uint8_t)(1u << i);
-		path_pop(c, base);
+		yamldoc_path_pop(&c->d, base);
 	}
 	*(uint8_t *)field(c, k) = mask;
 	return 0;
@@ -746,25 +709,27 @@ static int parse_sensitive(struct ctx *c, const yaml_node_t *n, const char *s,
 			ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
 			     s[i] == '-' || s[i] == '_';
 		if (!ok)
-			return fail(c, n, "bad method %s (use an uppercase method such as GET, "
-					  "or none for any method)",
-				    quote(q, sizeof q, s, mlen));
+			return yamldoc_fail(&c->d, n,
+					    "bad method %s (use an uppercase method such as GET, "
+					    "or none for any method)",
+					    yamldoc_quote(&c->d, q, sizeof q, s, mlen));
 		memcpy(out->method, s, mlen);
 		out->method[mlen] = '\0';
 		glob = sp + 1;
 	}
 	if (glob[0] != '/')
-		return fail(c, n, "bad path glob %s (must start with /)",
-			    quote(q, sizeof q, glob, strlen(glob)));
+		return yamldoc_fail(&c->d, n, "bad path glob %s (must start with /)",
+				    yamldoc_quote(&c->d, q, sizeof q, glob, strlen(glob)));
 	for (p = glob; *p; p++)
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-			return fail(c, n, "bad path glob %s (no spaces or control characters)",
-				    quote(q, sizeof q, glob, strlen(glob)));
+			return yamldoc_fail(&c->d, n,
+					    "bad path glob %s (no spaces or control characters)",
+					    yamldoc_quote(&c->d, q, sizeof q, glob, strlen(glob)));
 	if (strlen(glob) > GLOB_MAX)
-		return fail(c, n, "path glob too long (at most %d bytes)", GLOB_MAX);
+		return yamldoc_fail(&c->d, n, "path glob too long (at most %d bytes)", GLOB_MAX);
 	out->glob = strdup(glob);
 	if (!out->glob)
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->d, n, "out of memory");
 	return 0;
 }
 
@@ -779,21 +744,12 @@ static void free_sensitive(struct config_sensitive *list, size_t n)
 
 static int set_sensitive(struct ctx *c, const struct key *k, const yaml_node_t *n)
 {
-	const char *what = "a sequence of path globs";
 	struct config_api *api = &c->cfg->api;
-	size_t base = c->pathlen, count;
+	size_t base = c->d.pathlen, count;
 	const yaml_node_item_t *it;
-	int rc;
 
-	rc = expect(c, n, YAML_SEQUENCE_NODE, what);
-	if (rc == 1)
-		return fail(c, n, "missing value (expected %s)", what);
-	if (rc < 0)
+	if (expect_list(c, k, n, "a sequence of path globs", &count) != 0)
 		return -1;
-	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (count > k->max)
-		return fail(c, n, "too many entries (%zu, at most %llu)", count,
-			    (unsigned long long)k->max);
 	/* The new list goes into the copy at once, so any failure frees it. */
 	if (api->sensitive != c->orig->api.sensitive)
 		free_sensitive(api->sensitive, api->n_sensitive);
@@ -803,24 +759,22 @@ static int set_sensitive(struct ctx *c, const struct key *k, const yaml_node_t *
 		return 0;
 	api->sensitive = calloc(count, sizeof api->sensitive[0]);
 	if (!api->sensitive)
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->d, n, "out of memory");
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		const yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		const yaml_node_t *e = yamldoc_node(&c->d, *it);
 
-		path_index(c, (size_t)(it - n->data.sequence.items.start));
+		yamldoc_path_index(&c->d, (size_t)(it - n->data.sequence.items.start));
 		if (expect_scalar(c, e, "a path glob") != 0)
 			return -1;
-		if (parse_sensitive(c, e, scalar_text(e), &api->sensitive[api->n_sensitive]) != 0)
+		if (parse_sensitive(c, e, yamldoc_text(e), &api->sensitive[api->n_sensitive]) != 0)
 			return -1;
 		api->n_sensitive++;
-		path_pop(c, base);
+		yamldoc_path_pop(&c->d, base);
 	}
 	return 0;
 }
 
 /* ---- identity ---- */
-
-static const char *key_label(char *buf, size_t cap, const char *s, size_t len);
 
 /* tchar of RFC 9110 5.6.2: what a header (and a cookie, RFC 6265 4.1.1) name is made of. */
 static bool is_tchar(unsigned char ch)
@@ -829,29 +783,12 @@ static bool is_tchar(unsigned char ch)
 	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
-/* Checks n is a sequence of at most k->max items; 0, or -1 with the message set. */
-static int expect_list(struct ctx *c, const struct key *k, const yaml_node_t *n, const char *what,
-		       size_t *count)
-{
-	int rc = expect(c, n, YAML_SEQUENCE_NODE, what);
-
-	if (rc == 1)
-		return fail(c, n, "missing value (expected %s)", what);
-	if (rc < 0)
-		return -1;
-	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (*count > k->max)
-		return fail(c, n, "too many entries (%zu, at most %llu)", *count,
-			    (unsigned long long)k->max);
-	return 0;
-}
-
 static int set_names(struct ctx *c, const struct key *k, const yaml_node_t *n)
 {
 	const bool cookie = k->flags & F_COOKIE;
 	const char *noun = cookie ? "cookie name" : "header name";
 	struct config_names names;
-	size_t base = c->pathlen, count, i, j, len;
+	size_t base = c->d.pathlen, count, i, j, len;
 	const yaml_node_item_t *it;
 	char q[QUOTE_SIZE];
 
@@ -860,32 +797,36 @@ static int set_names(struct ctx *c, const struct key *k, const yaml_node_t *n)
 		return -1;
 	memset(&names, 0, sizeof names);
 	for (it = n->data.sequence.items.start, i = 0; it < n->data.sequence.items.top; it++, i++) {
-		const yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		const yaml_node_t *e = yamldoc_node(&c->d, *it);
 		const char *s;
 
-		path_index(c, i);
+		yamldoc_path_index(&c->d, i);
 		if (expect_scalar(c, e, cookie ? "a cookie name" : "a header name") != 0)
 			return -1;
-		s = scalar_text(e);
+		s = yamldoc_text(e);
 		len = e->data.scalar.length;
 		if (len == 0)
-			return fail(c, e, "must not be empty");
+			return yamldoc_fail(&c->d, e, "must not be empty");
 		if (len > CONFIG_ID_NAME_MAX)
-			return fail(c, e, "%s too long (%zu bytes, at most %d)", noun, len,
-				    CONFIG_ID_NAME_MAX);
+			return yamldoc_fail(&c->d, e, "%s too long (%zu bytes, at most %d)", noun,
+					    len, CONFIG_ID_NAME_MAX);
 		for (j = 0; j < len; j++)
 			if (!is_tchar((unsigned char)s[j]))
-				return fail(c, e, "bad %s %s (letters, digits and !#$%%&'*+-.^_`|~ only)",
-					    noun, quote(q, sizeof q, s, len));
+				return yamldoc_fail(&c->d, e,
+						    "bad %s %s (letters, digits and !#$%%&'*+-.^_`|~ only)",
+						    noun,
+						    yamldoc_quote(&c->d, q, sizeof q, s, len));
 		if (!cookie && (strcasecmp(s, "Authorization") == 0 || strcasecmp(s, "Cookie") == 0))
-			return fail(c, e, "%s is read as a credential already (list API-key headers only)",
-				    quote(q, sizeof q, s, len));
+			return yamldoc_fail(&c->d, e,
+					    "%s is read as a credential already (list API-key headers only)",
+					    yamldoc_quote(&c->d, q, sizeof q, s, len));
 		for (j = 0; j < i; j++)
 			if (strcasecmp(names.name[j], s) == 0)
-				return fail(c, e, "%s is listed twice (names match ignoring case)",
-					    quote(q, sizeof q, s, len));
+				return yamldoc_fail(&c->d, e,
+						    "%s is listed twice (names match ignoring case)",
+						    yamldoc_quote(&c->d, q, sizeof q, s, len));
 		memcpy(names.name[i], s, len + 1);
-		path_pop(c, base);
+		yamldoc_path_pop(&c->d, base);
 	}
 	names.n = (uint8_t)count;
 	*(struct config_names *)field(c, k) = names;
@@ -896,23 +837,27 @@ static const char *const key_formats[] = {[CONFIG_KEY_PEM] = "pem", [CONFIG_KEY_
 					   [CONFIG_KEY_HMAC] = "hmac"};
 static const char *const jwt_algs[] = {"HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"};
 
-/* Indexes into jwt_key_names. */
+/* The keys of a jwt_keys entry (read by parse_jwt_key, not walk_map). */
 enum { JK_FILE, JK_FORMAT, JK_KID, JK_ALG, JK_COUNT };
-static const char *const jwt_key_names[JK_COUNT] = {"file", "format", "kid", "alg"};
+static const struct key jwt_key_keys[JK_COUNT + 1] = {
+	[JK_FILE] = {.name = "file"}, [JK_FORMAT] = {.name = "format"},
+	[JK_KID] = {.name = "kid"},   [JK_ALG] = {.name = "alg"},
+};
 
 /* A scalar value of a jwt_keys entry: 1..max bytes, no control character. */
 static int jwt_key_text(struct ctx *c, const yaml_node_t *v, size_t max)
 {
-	const char *s = scalar_text(v);
+	const char *s = yamldoc_text(v);
 	size_t len = v->data.scalar.length, i;
 
 	if (len == 0)
-		return fail(c, v, "must not be empty");
+		return yamldoc_fail(&c->d, v, "must not be empty");
 	if (len > max)
-		return fail(c, v, "too long (%zu bytes, at most %zu)", len, max);
+		return yamldoc_fail(&c->d, v, "too long (%zu bytes, at most %zu)", len, max);
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return fail(c, v, "contains a control character (byte %zu)", i + 1);
+			return yamldoc_fail(&c->d, v, "contains a control character (byte %zu)",
+					    i + 1);
 	return 0;
 }
 
@@ -922,45 +867,29 @@ static int parse_jwt_key(struct ctx *c, const yaml_node_t *n, struct config_jwt_
 	static const char *const what = "a mapping {file: PATH, format: pem|jwks|hmac}";
 	const yaml_node_t *seen[JK_COUNT] = {0}, *val[JK_COUNT] = {0};
 	const yaml_node_pair_t *p;
-	size_t base = c->pathlen, i;
-	char q[QUOTE_SIZE], label[QUOTE_SIZE];
+	size_t base = c->d.pathlen, i;
+	char q[QUOTE_SIZE];
 	int rc;
 
 	rc = expect(c, n, YAML_MAPPING_NODE, what);
 	if (rc == 1)
-		return fail(c, n, "missing value (expected %s)", what);
+		return yamldoc_fail(&c->d, n, "missing value (expected %s)", what);
 	if (rc < 0)
 		return -1;
 	memset(out, 0, sizeof *out);
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		const yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
-		const yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
-		const char *name, *s;
+		const yaml_node_t *vn = yamldoc_node(&c->d, p->value);
+		const char *s;
 		size_t len;
 
-		rc = expect(c, kn, YAML_SCALAR_NODE, "a key name");
+		rc = find_key(c, yamldoc_node(&c->d, p->key), jwt_key_keys, seen);
 		if (rc < 0)
 			return -1;
-		if (rc == 1)
-			return fail(c, kn, "expected a key name, got nothing");
-		name = scalar_text(kn);
-		len = kn->data.scalar.length;
-		for (i = 0; i < JK_COUNT; i++)
-			if (strlen(jwt_key_names[i]) == len && memcmp(jwt_key_names[i], name, len) == 0)
-				break;
-		if (i == JK_COUNT) {
-			path_key(c, key_label(label, sizeof label, name, len));
-			return fail(c, kn, "unknown key (expected one of: file, format, kid, alg)");
-		}
-		path_key(c, jwt_key_names[i]);
-		if (seen[i])
-			return fail(c, kn, "duplicate key (first at line %zu)",
-				    seen[i]->start_mark.line + 1);
-		seen[i] = kn;
+		i = (size_t)rc;
 		val[i] = vn;
 		if (expect_scalar(c, vn, i == JK_FILE ? "a file path" : "a string") != 0)
 			return -1;
-		s = scalar_text(vn);
+		s = yamldoc_text(vn);
 		len = vn->data.scalar.length;
 		switch (i) {
 		case JK_FILE:
@@ -974,8 +903,9 @@ static int parse_jwt_key(struct ctx *c, const yaml_node_t *n, struct config_jwt_
 				if (strcmp(s, key_formats[f]) == 0)
 					break;
 			if (f == sizeof key_formats / sizeof key_formats[0])
-				return fail(c, vn, "bad format %s (use pem, jwks or hmac)",
-					    quote(q, sizeof q, s, len));
+				return yamldoc_fail(&c->d, vn,
+						    "bad format %s (use pem, jwks or hmac)",
+						    yamldoc_quote(&c->d, q, sizeof q, s, len));
 			out->format = (enum config_key_format)f;
 			break;
 		}
@@ -990,36 +920,40 @@ static int parse_jwt_key(struct ctx *c, const yaml_node_t *n, struct config_jwt_
 				if (strcmp(s, jwt_algs[a]) == 0)
 					break;
 			if (a == sizeof jwt_algs / sizeof jwt_algs[0])
-				return fail(c, vn, "bad algorithm %s (use HS256, HS384, HS512, RS256, "
-						   "ES256 or EdDSA)",
-					    quote(q, sizeof q, s, len));
+				return yamldoc_fail(&c->d, vn,
+						    "bad algorithm %s (use HS256, HS384, HS512, RS256, "
+						    "ES256 or EdDSA)",
+						    yamldoc_quote(&c->d, q, sizeof q, s, len));
 			memcpy(out->alg, s, len + 1);
 			break;
 		}
 		}
-		path_pop(c, base);
+		yamldoc_path_pop(&c->d, base);
 	}
 	if (!seen[JK_FILE])
-		return fail(c, n, "missing file (add file: PATH)");
+		return yamldoc_fail(&c->d, n, "missing file (add file: PATH)");
 	if (!seen[JK_FORMAT])
-		return fail(c, n, "missing format (add format: pem, jwks or hmac)");
+		return yamldoc_fail(&c->d, n, "missing format (add format: pem, jwks or hmac)");
 	if (out->format == CONFIG_KEY_JWKS && (seen[JK_KID] || seen[JK_ALG])) {
 		i = seen[JK_KID] ? JK_KID : JK_ALG;
-		path_key(c, jwt_key_names[i]);
-		return fail(c, seen[i], "not for format jwks (each key of a JWKS has its own %s)",
-			    jwt_key_names[i]);
+		yamldoc_path_key(&c->d, jwt_key_keys[i].name);
+		return yamldoc_fail(&c->d, seen[i],
+				    "not for format jwks (each key of a JWKS has its own %s)",
+				    jwt_key_keys[i].name);
 	}
 	if (seen[JK_ALG]) {
 		bool hs = strncmp(out->alg, "HS", 2) == 0;
-		path_key(c, "alg");
+		yamldoc_path_key(&c->d, "alg");
 		if (out->format == CONFIG_KEY_HMAC && !hs)
-			return fail(c, val[JK_ALG], "%s does not fit format hmac (use HS256, HS384 or HS512)",
-				    out->alg);
+			return yamldoc_fail(&c->d, val[JK_ALG],
+					    "%s does not fit format hmac (use HS256, HS384 or HS512)",
+					    out->alg);
 		if (out->format == CONFIG_KEY_PEM && hs)
-			return fail(c, val[JK_ALG], "%s needs format hmac (a PEM key verifies RS256, ES256 "
-						    "or EdDSA)",
-				    out->alg);
-		path_pop(c, base);
+			return yamldoc_fail(&c->d, val[JK_ALG],
+					    "%s needs format hmac (a PEM key verifies RS256, ES256 "
+					    "or EdDSA)",
+					    out->alg);
+		yamldoc_path_pop(&c->d, base);
 	}
 	return 0;
 }
@@ -1027,7 +961,7 @@ static int parse_jwt_key(struct ctx *c, const yaml_node_t *n, struct config_jwt_
 static int set_jwt_keys(struct ctx *c, const struct key *k, const yaml_node_t *n)
 {
 	struct config_identity *id = &c->cfg->identity;
-	size_t base = c->pathlen, count;
+	size_t base = c->d.pathlen, count;
 	const yaml_node_item_t *it;
 
 	if (expect_list(c, k, n, "a sequence of key files", &count) != 0)
@@ -1041,13 +975,13 @@ static int set_jwt_keys(struct ctx *c, const struct key *k, const yaml_node_t *n
 		return 0;
 	id->jwt_keys = calloc(count, sizeof id->jwt_keys[0]);
 	if (!id->jwt_keys)
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->d, n, "out of memory");
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		path_index(c, (size_t)(it - n->data.sequence.items.start));
-		if (parse_jwt_key(c, yaml_document_get_node(c->doc, *it), &id->jwt_keys[id->n_jwt_keys]) != 0)
+		yamldoc_path_index(&c->d, (size_t)(it - n->data.sequence.items.start));
+		if (parse_jwt_key(c, yamldoc_node(&c->d, *it), &id->jwt_keys[id->n_jwt_keys]) != 0)
 			return -1;
 		id->n_jwt_keys++;
-		path_pop(c, base);
+		yamldoc_path_pop(&c->d, base);
 	}
 	return 0;
 }
@@ -1085,8 +1019,8 @@ static int parse_cidr(struct ctx *c, const yaml_node_t *n, const char *s, struct
 		if (p == slash + 1 || *p)
 			goto bad;
 		if (prefix > max)
-			return fail(c, n, "prefix /%s is too long for %s (at most /%u)", slash + 1,
-				    v4 ? "IPv4" : "IPv6", max);
+			return yamldoc_fail(&c->d, n, "prefix /%s is too long for %s (at most /%u)",
+					    slash + 1, v4 ? "IPv4" : "IPv6", max);
 	}
 	out->prefix = (uint8_t)(v4 ? 96 + prefix : prefix);
 	for (i = out->prefix; i < 128; i++) {
@@ -1097,20 +1031,21 @@ static int parse_cidr(struct ctx *c, const yaml_node_t *n, const char *s, struct
 			out->addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
 		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? (const void *)(out->addr + 12) : out->addr, net,
 			  sizeof net);
-		return fail(c, n, "%s has host bits set (the network is %s/%u)",
-			    quote(q, sizeof q, s, strlen(s)), net, prefix);
+		return yamldoc_fail(&c->d, n, "%s has host bits set (the network is %s/%u)",
+				    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)), net, prefix);
 	}
 	return 0;
 bad:
-	return fail(c, n, "bad CIDR %s (use an IPv4 or IPv6 address with an optional /prefix, e.g. "
-			  "10.0.0.0/8 or fd00::/8)",
-		    quote(q, sizeof q, s, strlen(s)));
+	return yamldoc_fail(&c->d, n,
+			    "bad CIDR %s (use an IPv4 or IPv6 address with an optional /prefix, e.g. "
+			    "10.0.0.0/8 or fd00::/8)",
+			    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
 }
 
 static int set_cidrs(struct ctx *c, const struct key *k, const yaml_node_t *n)
 {
 	struct config_identity *id = &c->cfg->identity;
-	size_t base = c->pathlen, count, i, j;
+	size_t base = c->d.pathlen, count, i, j;
 	const yaml_node_item_t *it;
 	char q[QUOTE_SIZE];
 
@@ -1124,23 +1059,24 @@ static int set_cidrs(struct ctx *c, const struct key *k, const yaml_node_t *n)
 		return 0;
 	id->trusted_proxies = calloc(count, sizeof id->trusted_proxies[0]);
 	if (!id->trusted_proxies)
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->d, n, "out of memory");
 	for (it = n->data.sequence.items.start, i = 0; it < n->data.sequence.items.top; it++, i++) {
-		const yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		const yaml_node_t *e = yamldoc_node(&c->d, *it);
 		struct config_cidr *cidr = &id->trusted_proxies[i];
 
-		path_index(c, i);
+		yamldoc_path_index(&c->d, i);
 		if (expect_scalar(c, e, "a CIDR") != 0)
 			return -1;
-		if (parse_cidr(c, e, scalar_text(e), cidr) != 0)
+		if (parse_cidr(c, e, yamldoc_text(e), cidr) != 0)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (id->trusted_proxies[j].prefix == cidr->prefix &&
 			    memcmp(id->trusted_proxies[j].addr, cidr->addr, 16) == 0)
-				return fail(c, e, "%s is the same network as entry %zu",
-					    quote(q, sizeof q, scalar_text(e), e->data.scalar.length), j);
+				return yamldoc_fail(&c->d, e, "%s is the same network as entry %zu",
+						    yamldoc_quote(&c->d, q, sizeof q, yamldoc_text(e),
+								  e->data.scalar.length), j);
 		id->n_trusted_proxies++;
-		path_pop(c, base);
+		yamldoc_path_pop(&c->d, base);
 	}
 	return 0;
 }
@@ -1164,31 +1100,35 @@ static int set_number(struct ctx *c, const struct key *k, const yaml_node_t *n, 
 	switch (k->kind) {
 	case K_SIZE:
 		if (config_parse_size(s, &v) != 0)
-			return fail(c, n, "bad size %s (use e.g. 512K, 64MiB, 1GiB; units are 1024-based)",
-				    quote(q, sizeof q, s, strlen(s)));
+			return yamldoc_fail(&c->d, n,
+					    "bad size %s (use e.g. 512K, 64MiB, 1GiB; units are 1024-based)",
+					    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
 		fmt_size(lo, sizeof lo, k->min);
 		fmt_size(hi, sizeof hi, k->max);
 		break;
 	case K_DUR:
 		if (config_parse_duration(s, &v) != 0)
-			return fail(c, n, "bad duration %s%s (use e.g. 30s, 5m, 2h, 7d)",
-				    quote(q, sizeof q, s, strlen(s)),
-				    all_digits(s) ? ": a unit is required" : "");
+			return yamldoc_fail(&c->d, n,
+					    "bad duration %s%s (use e.g. 30s, 5m, 2h, 7d)",
+					    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)),
+					    all_digits(s) ? ": a unit is required" : "");
 		fmt_duration(lo, sizeof lo, k->min);
 		fmt_duration(hi, sizeof hi, k->max);
 		break;
 	default:
 		if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-			return fail(c, n, "expected an integer, got the quoted string %s",
-				    quote(q, sizeof q, s, strlen(s)));
+			return yamldoc_fail(&c->d, n,
+					    "expected an integer, got the quoted string %s",
+					    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
 		if (parse_uint(s, &v) != 0)
-			return fail(c, n, "bad integer %s", quote(q, sizeof q, s, strlen(s)));
+			return yamldoc_fail(&c->d, n, "bad integer %s",
+					    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
 		snprintf(lo, sizeof lo, "%llu", (unsigned long long)k->min);
 		snprintf(hi, sizeof hi, "%llu", (unsigned long long)k->max);
 		break;
 	}
 	if (v < k->min || v > k->max)
-		return fail(c, n, "%s is out of range (%s..%s)", s, lo, hi);
+		return yamldoc_fail(&c->d, n, "%s is out of range (%s..%s)", s, lo, hi);
 	if (k->kind == K_U32)
 		*(uint32_t *)field(c, k) = (uint32_t)v;
 	else
@@ -1201,14 +1141,15 @@ static int set_bool(struct ctx *c, const struct key *k, const yaml_node_t *n, co
 	char q[QUOTE_SIZE];
 
 	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return fail(c, n, "expected true or false, got the quoted string %s",
-			    quote(q, sizeof q, s, strlen(s)));
+		return yamldoc_fail(&c->d, n, "expected true or false, got the quoted string %s",
+				    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
 	if (strcmp(s, "true") == 0)
 		*(bool *)field(c, k) = true;
 	else if (strcmp(s, "false") == 0)
 		*(bool *)field(c, k) = false;
 	else
-		return fail(c, n, "bad boolean %s (use true or false)", quote(q, sizeof q, s, strlen(s)));
+		return yamldoc_fail(&c->d, n, "bad boolean %s (use true or false)",
+				    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
 	return 0;
 }
 
@@ -1255,7 +1196,7 @@ static int walk_value(struct ctx *c, const struct key *k, const yaml_node_t *n)
 	}
 	if (expect_scalar(c, n, what_of(k->kind)) != 0)
 		return -1;
-	s = scalar_text(n);
+	s = yamldoc_text(n);
 	switch (k->kind) {
 	case K_BOOL:
 		return set_bool(c, k, n, s);
@@ -1268,187 +1209,32 @@ static int walk_value(struct ctx *c, const struct key *k, const yaml_node_t *n)
 	}
 }
 
-static const char *key_list(char *buf, size_t cap, const struct key *keys)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (; keys->name && n < cap; keys++)
-		n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", keys->name);
-	return buf;
-}
-
-/* A key name goes into the path as written when it is plain, else quoted. */
-static const char *key_label(char *buf, size_t cap, const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-			return quote(buf, cap, s, len);
-	if (len == 0 || len > 40)
-		return quote(buf, cap, s, len);
-	return s;
-}
-
 /* Reads a mapping of `keys`; an empty value is an empty mapping. */
 static int walk_map(struct ctx *c, const yaml_node_t *map, const struct key *keys, after_fn after)
 {
 	const yaml_node_t *seen_key[KEYS_MAX] = {0}, *seen_val[KEYS_MAX] = {0};
 	const yaml_node_pair_t *p;
-	size_t base = c->pathlen;
-	char buf[QUOTE_SIZE * 2];
+	size_t base = c->d.pathlen;
 	int rc;
 
 	rc = expect(c, map, YAML_MAPPING_NODE, "a mapping");
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		const yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
-		const yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
-		size_t i, len;
-		const char *name;
+		const yaml_node_t *vn = yamldoc_node(&c->d, p->value);
 
-		rc = expect(c, kn, YAML_SCALAR_NODE, "a key name");
+		rc = find_key(c, yamldoc_node(&c->d, p->key), keys, seen_key);
 		if (rc < 0)
 			return -1;
-		if (rc == 1)
-			return fail(c, kn, "expected a key name, got nothing");
-		name = scalar_text(kn);
-		len = kn->data.scalar.length;
-		for (i = 0; keys[i].name; i++)
-			if (strlen(keys[i].name) == len && memcmp(keys[i].name, name, len) == 0)
-				break;
-		if (!keys[i].name) {
-			char label[QUOTE_SIZE];
-			path_key(c, key_label(label, sizeof label, name, len));
-			return fail(c, kn, "unknown key (expected one of: %s)",
-				    key_list(buf, sizeof buf, keys));
-		}
-		path_key(c, keys[i].name);
-		if (seen_key[i])
-			return fail(c, kn, "duplicate key (first at line %zu)",
-				    seen_key[i]->start_mark.line + 1);
-		seen_key[i] = kn;
-		seen_val[i] = vn;
-		if (walk_value(c, &keys[i], vn) != 0)
+		seen_val[rc] = vn;
+		if (walk_value(c, &keys[rc], vn) != 0)
 			return -1;
-		path_pop(c, base);
+		yamldoc_path_pop(&c->d, base);
 	}
 	return after ? after(c, map, seen_val) : 0;
 }
 
 /* ---- the file ---- */
-
-static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = NULL, *grown;
-	int fd, e = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t got;
-		if (!buf || len == cap) {
-			if (buf)
-				cap *= 2;
-			grown = realloc(buf, cap);
-			if (!grown) {
-				e = ENOMEM;
-				goto fail;
-			}
-			buf = grown;
-		}
-		got = read(fd, buf + len, cap - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			e = errno;
-			goto fail;
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-		if (len > FILE_MAX) {
-			if (err && errlen)
-				snprintf(err, errlen, "%s: cannot read: larger than %u KiB, not a configuration file",
-					 path, FILE_MAX / 1024);
-			close(fd);
-			free(buf);
-			return -1;
-		}
-	}
-	close(fd);
-	*out = buf;
-	*outlen = len;
-	return 0;
-fail:
-	if (err && errlen)
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return -1;
-}
-
-/* The byte at (line0, col0) of text, counting UTF-8 characters; 0 past the end. */
-static char byte_at(const char *text, size_t len, size_t line0, size_t col0)
-{
-	size_t i = 0;
-
-	for (; line0 > 0 && i < len; i++)
-		if (text[i] == '\n')
-			line0--;
-	for (; i < len; i++) {
-		if (((unsigned char)text[i] & 0xC0) == 0x80)
-			continue;
-		if (col0-- == 0)
-			return text[i];
-	}
-	return 0;
-}
-
-static void syntax_error(const yaml_parser_t *p, const char *file, const char *text, size_t len,
-			 char *err, size_t errlen)
-{
-	char msg[512];
-	size_t line0 = 0, col0 = 0, i;
-	int n;
-
-	if (p->error == YAML_MEMORY_ERROR) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", file);
-		return;
-	}
-	if (p->error == YAML_READER_ERROR) {
-		/* Bad encoding: only a byte offset is known. */
-		for (i = 0; i < p->problem_offset && i < len; i++) {
-			if (text[i] == '\n') {
-				line0++;
-				col0 = 0;
-			} else if (((unsigned char)text[i] & 0xC0) != 0x80) {
-				col0++;
-			}
-		}
-		snprintf(msg, sizeof msg, "YAML syntax error: %s", p->problem ? p->problem : "unreadable");
-		put_err(err, errlen, file, line0, col0, "", msg);
-		return;
-	}
-	line0 = p->problem_mark.line;
-	col0 = p->problem_mark.column;
-	n = snprintf(msg, sizeof msg, "YAML syntax error: %s", p->problem ? p->problem : "malformed");
-	if (p->context && n > 0 && (size_t)n < sizeof msg)
-		n += snprintf(msg + n, sizeof msg - (size_t)n, ", %s at line %zu", p->context,
-			      p->context_mark.line + 1);
-	if (byte_at(text, len, line0, col0) == '\t' && n > 0 && (size_t)n < sizeof msg)
-		snprintf(msg + n, sizeof msg - (size_t)n, " (a tab: indent with spaces)");
-	put_err(err, errlen, file, line0, col0, "", msg);
-}
 
 /* Frees what `dead` owns and `live` does not share. */
 static void release_replaced(struct tapir_config *dead, const struct tapir_config *live)
@@ -1510,63 +1296,45 @@ void config_defaults(struct tapir_config *c)
 int config_load(struct tapir_config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct tapir_config tmp = *cfg;
-	struct ctx c = {.file = path, .cfg = &tmp, .orig = cfg, .err = err, .errlen = errlen};
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	bool have_parser = false, have_doc = false;
+	struct ctx c = {.d = {.file = path, .err = err, .errlen = errlen,
+			      .flags = YAMLDOC_C_ESCAPES | YAMLDOC_TAB_HINT},
+			.cfg = &tmp, .orig = cfg};
 	const yaml_node_t *root;
 	char *text = NULL;
 	char what[QUOTE_SIZE];
 	size_t len = 0;
+	int rc;
 
-	if (read_file(path, &text, &len, err, errlen) != 0)
+	rc = readfile_whole(path, FILE_MAX, &text, &len, err, errlen);
+	if (rc == 1 && err && errlen)
+		snprintf(err, errlen, "%s: cannot read: larger than %u KiB, not a configuration file",
+			 path, FILE_MAX / 1024);
+	if (rc != 0)
 		return -1;
-	if (!yaml_parser_initialize(&parser)) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", path);
+	if (yamldoc_parse(&c.d, text, len) != 0)
 		goto fail;
-	}
-	have_parser = true;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		syntax_error(&parser, path, text, len, err, errlen);
-		goto fail;
-	}
-	have_doc = true;
-	c.doc = &doc;
-	root = yaml_document_get_root_node(&doc);
-	if (root && root->type != YAML_MAPPING_NODE && !is_null(root)) {
-		fail(&c, root, "expected a mapping of sections at the top level, got %s",
-		     describe(root, what, sizeof what));
+	root = yaml_document_get_root_node(&c.d.doc);
+	if (root && root->type != YAML_MAPPING_NODE && !yamldoc_is_null(root)) {
+		yamldoc_fail(&c.d, root, "expected a mapping of sections at the top level, got %s",
+			     yamldoc_describe(&c.d, root, what, sizeof what));
 		goto fail;
 	}
 	if (root && walk_map(&c, root, top_keys, NULL) != 0)
 		goto fail;
-	yaml_document_delete(&doc);
-	have_doc = false;
-
 	/* A second document would be silently ignored: refuse it. */
-	if (!yaml_parser_load(&parser, &doc)) {
-		syntax_error(&parser, path, text, len, err, errlen);
+	if (yamldoc_next(&c.d) != 0)
+		goto fail;
+	if (yaml_document_get_root_node(&c.d.doc)) {
+		yamldoc_error(&c.d, c.d.doc.start_mark, "", "only one YAML document is allowed");
 		goto fail;
 	}
-	have_doc = true;
-	if (yaml_document_get_root_node(&doc)) {
-		put_err(err, errlen, path, doc.start_mark.line, doc.start_mark.column, "",
-			"only one YAML document is allowed");
-		goto fail;
-	}
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	yamldoc_cleanup(&c.d);
 	free(text);
 	release_replaced(cfg, &tmp);
 	*cfg = tmp;
 	return 0;
 fail:
-	if (have_doc)
-		yaml_document_delete(&doc);
-	if (have_parser)
-		yaml_parser_delete(&parser);
+	yamldoc_cleanup(&c.d);
 	free(text);
 	release_replaced(&tmp, cfg);
 	return -1;

@@ -23,8 +23,8 @@
  *
  * JSON is decoded by jansson (duplicate member names rejected, RFC 7515 5.2
  * allows either rejecting or last-wins; rejecting cannot be tricked into
- * believing the wrong "sub"). base64 is decoded here, into bounded stack
- * buffers.
+ * believing the wrong "sub"). base64 is decoded by base64.c, into bounded
+ * stack buffers.
  *
  * Caps, and why these sizes:
  *   IDENTITY_TOKEN_MAX 16 KiB   credential bytes hashed or decoded. Real JWTs
@@ -49,6 +49,8 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include "base64.h"
 
 #define SIG_MAX 1024
 #define B64_DECODED_MAX(n) ((n) / 4 * 3 + 3)
@@ -166,22 +168,7 @@ static bool append_item(char *dst, size_t cap, char sep, const char *s, size_t l
 	return true;
 }
 
-/* ---- base64 (RFC 4648 4, and 5 for base64url) ---- */
-
-static int b64_value(unsigned char c, bool url)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == (url ? '-' : '+'))
-		return 62;
-	if (c == (url ? '_' : '/'))
-		return 63;
-	return -1;
-}
+/* ---- base64 ---- */
 
 /* True when s[0..n) is base64url text, with no padding (RFC 7515 2). */
 static bool is_b64url(const char *s, size_t n)
@@ -189,43 +176,9 @@ static bool is_b64url(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (b64_value((unsigned char)s[i], true) < 0)
+		if (base64_value((unsigned char)s[i], true) < 0)
 			return false;
 	return n % 4 != 1;
-}
-
-/*
- * Decodes base64 (url: base64url) text. Padding is optional; '=' only at the
- * end, at most two. Returns the decoded length, or -1 when the text is
- * malformed or decodes to more than cap bytes.
- */
-static long b64_decode(const char *in, size_t n, bool url, uint8_t *out, size_t cap)
-{
-	size_t i, o = 0, want;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	if (n >= 1 && in[n - 1] == '=')
-		n--;
-	if (n >= 1 && in[n - 1] == '=')
-		n--;
-	if (n % 4 == 1)
-		return -1;
-	want = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
-	if (want > cap)
-		return -1;
-	for (i = 0; i < n; i++) {
-		int v = b64_value((unsigned char)in[i], url);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return (long)o;
 }
 
 /* ---- taking a credential ---- */
@@ -325,7 +278,7 @@ static bool claim_time(json_t *obj, const char *name, int64_t *out)
 
 static json_t *decode_object(const char *b64, size_t n, uint8_t *buf, size_t cap)
 {
-	long len = b64_decode(b64, n, true, buf, cap);
+	long len = base64_decode(b64, n, true, buf, cap);
 	json_error_t jerr;
 	json_t *j;
 
@@ -443,7 +396,7 @@ static bool take_jwt(struct identity *id, const char *tok, size_t n, identity_ve
 	}
 	if (!verify || alg_cut || kid_cut)
 		return true;
-	siglen = b64_decode(d2 + 1, siglen_text, true, sig, sizeof sig);
+	siglen = base64_decode(d2 + 1, siglen_text, true, sig, sizeof sig);
 	/* An undecodable (over-long) signature is checked as an empty one: it cannot verify. */
 	int rc = verify(vctx, id->claims.alg, (id->claims.present & JWT_HAS_KID) ? id->claims.kid : NULL,
 			(const uint8_t *)tok, (size_t)(d2 - tok), siglen > 0 ? sig : empty_sig,
@@ -470,7 +423,7 @@ static bool take_basic(struct identity *id, const char *cred, size_t n)
 		n = IDENTITY_TOKEN_MAX / 4 * 4;
 		oversized = true;
 	}
-	len = b64_decode(cred, n, false, buf, sizeof buf);
+	len = base64_decode(cred, n, false, buf, sizeof buf);
 	if (len <= 0)
 		return false;
 	colon = memchr(buf, ':', (size_t)len);

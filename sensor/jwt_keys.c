@@ -18,14 +18,11 @@
  */
 #include "jwt_keys.h"
 
-#include <errno.h>
 #include <stdarg.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/bio.h>
@@ -39,6 +36,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "../config/readfile.h"
+#include "../decoders/base64.h"
 #include "../decoders/identity.h"
 
 _Static_assert(_Generic(&jwt_keys_verify, identity_verify_fn: 1, default: 0),
@@ -179,110 +178,12 @@ void jwt_keys_free(struct jwt_keys *keys)
 
 /* ---- reading files ---- */
 
-/* The whole file (at most JWT_KEY_FILE_MAX bytes), NUL-terminated, malloc'd. */
-static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = NULL, *grown;
-	int fd, e = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t got;
-		if (!buf || len + 1 >= cap) {
-			if (buf)
-				cap *= 2;
-			grown = realloc(buf, cap);
-			if (!grown) {
-				e = ENOMEM;
-				goto fail;
-			}
-			buf = grown;
-		}
-		got = read(fd, buf + len, cap - len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			e = errno;
-			goto fail;
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-		if (len > JWT_KEY_FILE_MAX) {
-			snprintf(err, errlen, "%s: larger than %u KiB, not a key file", path,
-				 JWT_KEY_FILE_MAX / 1024);
-			close(fd);
-			OPENSSL_cleanse(buf, len);
-			free(buf);
-			return -1;
-		}
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-fail:
-	snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return -1;
-}
-
 static void free_file(char *buf, size_t len)
 {
 	if (buf) {
 		OPENSSL_cleanse(buf, len); /* may be a secret */
 		free(buf);
 	}
-}
-
-/* ---- base64url (RFC 4648 5), padding optional ---- */
-
-static int b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/* Returns the decoded length, or -1 when malformed or longer than cap. */
-static long b64url_decode(const char *in, size_t n, uint8_t *out, size_t cap)
-{
-	size_t i, o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	while (n > 0 && in[n - 1] == '=')
-		n--;
-	if (n % 4 == 1 || n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0) > cap)
-		return -1;
-	for (i = 0; i < n; i++) {
-		int v = b64url_value((unsigned char)in[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return (long)o;
 }
 
 /* ---- building keys ---- */
@@ -477,16 +378,22 @@ static int jwk_fail(const struct jwk_ctx *c, const char *fmt, ...)
 	return -1;
 }
 
-/* Member `name` as base64url bytes: exactly `want` bytes (0 = 1..cap). */
+/* Member `name` as base64url bytes (RFC 7518 6): exactly `want` bytes (0 = 1..cap). */
 static long jwk_bytes(const struct jwk_ctx *c, json_t *jwk, const char *name, uint8_t *out,
 		      size_t cap, size_t want)
 {
 	json_t *v = json_object_get(jwk, name);
+	const char *s;
+	size_t n;
 	long len;
 
 	if (!json_is_string(v))
 		return jwk_fail(c, "no \"%s\"", name);
-	len = b64url_decode(json_string_value(v), json_string_length(v), out, cap);
+	s = json_string_value(v);
+	n = json_string_length(v);
+	while (n > 0 && s[n - 1] == '=')
+		n--; /* JWK members are unpadded (RFC 7518 6): any trailing '=' are dropped */
+	len = base64_decode(s, n, true, out, cap);
 	if (want && len != (long)want)
 		return jwk_fail(c, "bad \"%s\": not %zu bytes of base64url", name, want);
 	if (len <= 0)
@@ -727,7 +634,11 @@ int jwt_keys_load(struct jwt_keys *keys, const struct jwt_key_file *f, char *err
 	size_t len = 0;
 	int rc;
 
-	if (read_file(f->path, &text, &len, err, errlen) != 0)
+	rc = readfile_whole(f->path, JWT_KEY_FILE_MAX, &text, &len, err, errlen);
+	if (rc == 1)
+		snprintf(err, errlen, "%s: larger than %u KiB, not a key file", f->path,
+			 JWT_KEY_FILE_MAX / 1024);
+	if (rc != 0)
 		return -1;
 	switch (f->format) {
 	case JWT_KEY_PEM:
