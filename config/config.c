@@ -572,6 +572,10 @@ static const struct key policy_keys[] = {
 static const struct key detection_keys[] = {
 	{.name = "learning_period", .kind = K_DUR, .off = OFF(detection.learning_period_us),
 	 .min = 0, .max = 365 * DAY},
+	{.name = "suppress", .kind = K_DUR, .off = OFF(detection.suppress_us), .min = 0,
+	 .max = 30 * DAY},
+	{.name = "max_identities", .kind = K_U32, .off = OFF(detection.max_identities), .min = 16,
+	 .max = 16777216},
 	{0},
 };
 
@@ -1291,6 +1295,8 @@ void config_defaults(struct tapir_config *c)
 			 CONFIG_ID_NAME_MAX + 1, "%s", session_cookies[i]);
 	c->policy.key_max_age_us = 90 * DAY;
 	c->detection.learning_period_us = 3 * DAY;
+	c->detection.suppress_us = 3600ull * 1000000;
+	c->detection.max_identities = 100000;
 }
 
 int config_load(struct tapir_config *cfg, const char *path, char *err, size_t errlen)

@@ -156,6 +156,8 @@ struct config_policy {
 
 struct config_detection {
 	uint64_t learning_period_us; /* per identity, traffic time before deviation alerts */
+	uint64_t suppress_us;        /* repeats per (identity, detector, route) held back this long */
+	uint32_t max_identities;     /* identities with full (hot) state; the rest keep a cold record */
 };
 
 struct tapir_config {

@@ -20,7 +20,7 @@
 
 /* A sensitive route rule: optional method ("" = any) and a path glob (* one segment, ** any). */
 struct engine_sensitive {
-	char method[16];
+	char method[32];
 	const char *glob;
 };
 

@@ -3,6 +3,8 @@
  */
 #include "setup.h"
 
+#include "localtime.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +40,44 @@ static void limits_from_config(struct sensor_limits *lim, const struct tapir_con
 	lim->session.h2.max_table_size = (uint32_t)cfg->http2.max_table_size;
 	lim->session.h2.max_memory = (uint32_t)cfg->http2.max_memory;
 	lim->session.h2.max_streams = cfg->http2.max_streams;
+}
+
+/* The anomaly engine's settings: policy, detection and the sensitive routes. */
+static int engine_from_config(struct setup *s, const struct tapir_config *cfg, char *err,
+			      size_t errlen)
+{
+	struct engine_config *e = &s->engine;
+	memset(e, 0, sizeof *e);
+	snprintf(e->sensor_name, sizeof e->sensor_name, "%s", cfg->sensor.name);
+	e->learning_period_us = cfg->detection.learning_period_us;
+	e->business_days = cfg->policy.business_hours.days;
+	e->business_start_min = cfg->policy.business_hours.start_min;
+	e->business_end_min = cfg->policy.business_hours.end_min;
+	e->utc_offset = localtime_offset;
+	e->key_max_age_us = cfg->policy.key_max_age_us;
+	e->suppress_us = cfg->detection.suppress_us;
+	e->max_identities = cfg->detection.max_identities;
+	e->seed = 0x7461706972ull; /* fixed: the same capture gives the same alerts */
+	if (cfg->api.n_sensitive) {
+		s->sensitive = calloc(cfg->api.n_sensitive, sizeof *s->sensitive);
+		if (!s->sensitive) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		e->sensitive = s->sensitive;
+		e->n_sensitive = cfg->api.n_sensitive;
+		for (size_t i = 0; i < cfg->api.n_sensitive; i++) {
+			memcpy(s->sensitive[i].method, cfg->api.sensitive[i].method,
+			       sizeof s->sensitive[i].method);
+			/* Owned here: a reload frees the configuration it came from. */
+			s->sensitive[i].glob = strdup(cfg->api.sensitive[i].glob);
+			if (!s->sensitive[i].glob) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+		}
+	}
+	return 0;
 }
 
 int setup_build(struct setup *s, const struct tapir_config *cfg, char *err, size_t errlen)
@@ -81,6 +121,9 @@ int setup_build(struct setup *s, const struct tapir_config *cfg, char *err, size
 		s->n_trusted = cfg->identity.n_trusted_proxies;
 	}
 
+	if (engine_from_config(s, cfg, err, errlen) != 0)
+		return -1;
+
 	s->limits.session.exchange = (struct exchange_config){
 		.names = &s->names,
 		.verify = jwt_keys_count(s->keys) ? jwt_keys_verify : NULL,
@@ -96,5 +139,8 @@ void setup_free(struct setup *s)
 {
 	jwt_keys_free(s->keys);
 	free(s->trusted);
+	for (size_t i = 0; s->sensitive && i < s->engine.n_sensitive; i++)
+		free((char *)s->sensitive[i].glob);
+	free(s->sensitive);
 	memset(s, 0, sizeof *s);
 }

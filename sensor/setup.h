@@ -11,6 +11,7 @@
 #include "../config/config.h"
 #include "../decoders/forwarded.h"
 #include "../decoders/identity.h"
+#include "../models/engine.h"
 #include "jwt_keys.h"
 #include "sensor.h"
 
@@ -20,6 +21,8 @@ struct setup {
 	struct jwt_keys *keys;
 	struct cidr *trusted;
 	size_t n_trusted;
+	struct engine_config engine;   /* engine.sensitive points into this struct */
+	struct engine_sensitive *sensitive;
 };
 
 /*

@@ -67,6 +67,8 @@ static void check_same(const struct tapir_config *a, const struct tapir_config *
 	CHECK_EQ(a->http.max_resync, b->http.max_resync);
 	CHECK_EQ(a->http.max_pending, b->http.max_pending);
 	CHECK_EQ(a->http.memcap, b->http.memcap);
+	CHECK_EQ(a->detection.suppress_us, b->detection.suppress_us);
+	CHECK_EQ(a->detection.max_identities, b->detection.max_identities);
 	CHECK_EQ(a->http2.max_header_list, b->http2.max_header_list);
 	CHECK_EQ(a->http2.max_continuations, b->http2.max_continuations);
 	CHECK_EQ(a->http2.max_table_size, b->http2.max_table_size);
