@@ -137,6 +137,21 @@ void sensor_set_exchange(struct sensor *s, const struct exchange_config *xc)
 	s->app.lim.exchange = *xc;
 }
 
+void sensor_blindness(const struct sensor *s, struct sensor_blindness *b)
+{
+	const struct reasm_stats *r = &s->tcp.pool.stats;
+	const struct flow_stats *fl = flow_table_stats(s->flows);
+	const struct ipfrag_stats *fs = ipfrag_stats(s->frag);
+	const struct session_stats *a = &s->app.stats;
+	b->gaps = r->gaps;
+	b->gap_bytes = r->gap_bytes;
+	/* Caps reached: each of these means traffic was seen less than fully. */
+	b->cap_hits = r->memcap_gaps + r->limit_gaps + fl->ended[FLOW_END_EVICTED] + fs->evicted +
+		      fs->dropped + a->pending_overflow + a->memcap_early + a->h1.gave_up +
+		      a->h2.v[H2_STAT_CONTINUATION_FLOOD] + a->h2.v[H2_STAT_MEMORY_CAP] +
+		      a->h2.v[H2_STAT_STREAMS_EVICTED];
+}
+
 void sensor_finish(struct sensor *s)
 {
 	flow_end_all(s->flows);

@@ -58,6 +58,15 @@ void sensor_packet(struct sensor *s, enum pkt_link link, uint64_t ts_us, const u
  */
 void sensor_set_exchange(struct sensor *s, const struct exchange_config *xc);
 
+/* What the sensor may have missed so far (cumulative): for blind_spot alerts. */
+struct sensor_blindness {
+	uint64_t gaps;        /* TCP holes given up on */
+	uint64_t gap_bytes;
+	uint64_t cap_hits;    /* data or state dropped or cut short at a cap */
+};
+
+void sensor_blindness(const struct sensor *s, struct sensor_blindness *b);
+
 /* End of input: every open flow ends and its pending exchanges are emitted. */
 void sensor_finish(struct sensor *s);
 
