@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../config/config.h"
+#include "audit.h"
 #include "capture.h"
 #include "inventory.h"
 #include "openapi.h"
@@ -53,6 +54,9 @@ struct run {
 	const char *inventory_path;
 	const char *config_path;
 	struct setup *setup;   /* in force; replaced by a good reload */
+	struct audit *audit;
+	uint64_t frames;
+	uint64_t audit_errors;
 };
 
 /*
@@ -108,6 +112,8 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 		g_reload_wanted = 0;
 		reload(r);
 	}
+	if (r->audit && (++r->frames & 1023) == 0 && audit_tick(r->audit) != 0)
+		r->audit_errors++;
 }
 
 static void usage(FILE *f)
@@ -116,11 +122,14 @@ static void usage(FILE *f)
 		"usage: tapir -r CAPTURE [-c CONFIG] [options]   replay a pcap or pcapng file\n"
 		"       tapir -i IFACE   [-c CONFIG] [options]   capture live until SIGINT/SIGTERM\n"
 		"       tapir check-config CONFIG                 validate a configuration file\n"
+		"       tapir audit keygen|verify|search|prove|check-proof|repair|retain|head ...\n"
 		"options:\n"
 		"  -f FILTER          BPF capture filter\n"
 		"  --events PATH|-    every API event, one JSON object per line\n"
 		"  --alerts PATH|-    every alert, one JSON object per line\n"
 		"  --inventory PATH   the API inventory (every route, JSON lines) at exit and on SIGUSR1\n"
+		"  --audit DIR        append every event and alert to the tamper-evident audit log\n"
+		"  --audit-key FILE   Ed25519 key that signs its tree heads (tapir audit keygen FILE)\n"
 		"  --stats            counters as one JSON object on stderr at exit\n"
 		"  --snaplen N        live capture snapshot length (default 262144)\n"
 		"  --buffer SIZE      live capture kernel buffer (default 64MiB)\n"
@@ -134,6 +143,8 @@ enum {
 	OPT_EVENTS = 256,
 	OPT_ALERTS,
 	OPT_INVENTORY,
+	OPT_AUDIT,
+	OPT_AUDIT_KEY,
 	OPT_STATS,
 	OPT_SNAPLEN,
 	OPT_BUFFER,
@@ -156,8 +167,8 @@ static const struct option long_opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	/* In the interface, arriving with their issues (Redis, audit log, state). */
 	{"redis", required_argument, NULL, OPT_LATER},
-	{"audit", required_argument, NULL, OPT_LATER},
-	{"audit-key", required_argument, NULL, OPT_LATER},
+	{"audit", required_argument, NULL, OPT_AUDIT},
+	{"audit-key", required_argument, NULL, OPT_AUDIT_KEY},
 	{"spool", required_argument, NULL, OPT_LATER},
 	{"state", required_argument, NULL, OPT_LATER},
 	{NULL, 0, NULL, 0},
@@ -253,12 +264,14 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "check-config") == 0)
 		return check_config(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+		return audit_main(argc - 1, argv + 1);
 
 	struct tapir_config cfg;
 	config_defaults(&cfg);
 	struct capture_opts copts = {0};
 	const char *config_path = NULL, *events_path = NULL, *alerts_path = NULL;
-	const char *inventory_path = NULL;
+	const char *inventory_path = NULL, *audit_dir = NULL, *audit_key = NULL;
 	bool want_stats = false, no_promisc = false;
 	uint64_t snaplen = 0, buffer = 0, max_flows = 0;
 	char err[1024];
@@ -274,6 +287,8 @@ int main(int argc, char **argv)
 		case OPT_EVENTS: events_path = optarg; break;
 		case OPT_ALERTS: alerts_path = optarg; break;
 		case OPT_INVENTORY: inventory_path = optarg; break;
+		case OPT_AUDIT: audit_dir = optarg; break;
+		case OPT_AUDIT_KEY: audit_key = optarg; break;
 		case OPT_STATS: want_stats = true; break;
 		case OPT_NO_PROMISC: no_promisc = true; break;
 		case OPT_SNAPLEN:
@@ -352,6 +367,25 @@ int main(int argc, char **argv)
 		status = 2;
 		goto done;
 	}
+	if (audit_key && !audit_dir) {
+		fprintf(stderr, "tapir: --audit-key needs --audit DIR\n");
+		status = 2;
+		goto done;
+	}
+	if (audit_dir) {
+		struct audit_options ao;
+		int ast = 1;
+		audit_options_default(&ao);
+		ao.dir = audit_dir;
+		ao.key_path = audit_key;
+		ao.repair = true; /* after a crash: cut the torn tail, recorded in the log */
+		out->audit = audit_open(&ao, &ast, err, sizeof err);
+		if (!out->audit) {
+			fprintf(stderr, "tapir: %s\n", err);
+			status = ast;
+			goto done;
+		}
+	}
 	out->routes = routes_setup(&cfg, err, sizeof err);
 	if (!out->routes) {
 		fprintf(stderr, "tapir: %s\n", err);
@@ -397,7 +431,8 @@ int main(int argc, char **argv)
 
 	if (copts.iface)
 		fprintf(stderr, "tapir: capturing on %s\n", copts.iface);
-	struct run r = {sensor, capture_link(cap), out->routes, inventory_path, config_path, su};
+	struct run r = {sensor, capture_link(cap), out->routes, inventory_path, config_path, su,
+			out->audit, 0, 0};
 	status = capture_run(cap, on_frame, &r, err, sizeof err);
 	if (status)
 		fprintf(stderr, "tapir: %s\n", err);
@@ -408,6 +443,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tapir: --events %s: write failed: %s\n", events_path,
 			strerror(errno));
 		status = 1;
+	}
+	out->audit_errors += r.audit_errors;
+	if (out->audit) {
+		if (out->audit_errors)
+			fprintf(stderr, "tapir: --audit %s: %llu records could not be written: %s\n",
+				audit_dir, (unsigned long long)out->audit_errors,
+				audit_error(out->audit));
+		int rc_close = audit_close(out->audit, err, sizeof err);
+		out->audit = NULL;
+		if (rc_close != 0 || out->audit_errors) {
+			if (rc_close != 0)
+				fprintf(stderr, "tapir: --audit %s: %s\n", audit_dir, err);
+			status = 1;
+		}
 	}
 	if (inventory_path && inventory_write(out->routes, inventory_path, err, sizeof err) != 0) {
 		fprintf(stderr, "tapir: %s\n", err);
@@ -424,8 +473,11 @@ done:
 	capture_close(cap);
 	if (su)
 		setup_free(su);
-	if (out)
+	if (out) {
 		routes_free(out->routes);
+		if (out->audit)
+			(void)audit_close(out->audit, NULL, 0);
+	}
 	free(su);
 	free(out);
 	config_free(&cfg);

@@ -14,19 +14,30 @@ void output_event(void *ctx, const struct api_event *ev)
 	route[0] = '\0';
 	if (o->routes)
 		routes_observe(o->routes, ev, route, sizeof route);
-	if (!o->events)
+	if (!o->events && !o->audit)
 		return;
 	size_t n = event_json(ev, o->routes ? route : NULL, line, sizeof line);
 	if (n == 0) {
 		o->too_long++;
 		return;
 	}
-	if (fwrite(line, 1, n, o->events) != n)
+	if (o->events && fwrite(line, 1, n, o->events) != n)
 		o->write_errors++;
+	if (o->audit) {
+		const uint8_t *ip = ev->has_origin ? ev->origin_ip : ev->client_ip;
+		const char *who = ev->identity.kind == ID_NONE ? NULL : ev->identity.id;
+		uint64_t record;
+		/* The record is the JSON line without its newline. */
+		if (audit_append(o->audit, AUDIT_EVENT, ev->ts_us, who, ip, ev->path, NULL, line,
+				 n - 1, &record) != 0)
+			o->audit_errors++;
+	}
 }
 
 void output_stats_json(const struct output *o, FILE *out)
 {
-	fprintf(out, ",\"output\":{\"event_too_long\":%llu,\"write_errors\":%llu}",
-		(unsigned long long)o->too_long, (unsigned long long)o->write_errors);
+	fprintf(out, ",\"output\":{\"event_too_long\":%llu,\"write_errors\":%llu,"
+		"\"audit_errors\":%llu}",
+		(unsigned long long)o->too_long, (unsigned long long)o->write_errors,
+		(unsigned long long)o->audit_errors);
 }

@@ -12,9 +12,12 @@
 
 #include "../decoders/event.h"
 #include "../models/routes.h"
+#include "audit.h"
 
 struct output {
 	struct routes *routes;     /* owned by the caller */
+	struct audit *audit;       /* owned by the caller; NULL: no audit log */
+	uint64_t audit_errors;
 	FILE *events;              /* NULL: no event output */
 	bool events_is_stdout;
 	uint64_t too_long;         /* events that did not fit the line buffer (never expected) */
