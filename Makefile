@@ -21,7 +21,7 @@ SAN_OBJ  = $(LIB_SRC:%.c=build/san/%.o)
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 TESTS    = $(TEST_SRC:test/%.c=build/san/%)
 
-.PHONY: all check demo bench clean deps
+.PHONY: all check demo bench eval clean deps
 
 all: deps build/tapir
 
@@ -61,6 +61,16 @@ bench:
 	@sh test/ensure-deps.sh bench
 	@$(MAKE) --no-print-directory build/tapir
 	@sh test/bench.sh
+
+# The scenario test bench: the traffic simulator (test/sim/) and its scoring.
+build/tapir-sim: $(wildcard test/sim/*.c test/sim/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -o $@ $(filter %.c,$^) -lpcap -lnghttp2 -lssl -lcrypto -lm
+
+eval:
+	@sh test/ensure-deps.sh demo
+	@$(MAKE) --no-print-directory build/tapir build/tapir-sim
+	@python3 test/eval.py
 
 clean:
 	rm -rf build
