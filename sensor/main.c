@@ -21,6 +21,7 @@
 #include "audit.h"
 #include "capture.h"
 #include "inventory.h"
+#include "localtime.h"
 #include "openapi.h"
 #include "output.h"
 #include "sensor.h"
@@ -57,7 +58,38 @@ struct run {
 	struct audit *audit;
 	uint64_t frames;
 	uint64_t audit_errors;
+	struct output *out;
+	struct capture *cap;
+	uint64_t last_ts;      /* packet time of the latest frame */
+	uint64_t next_health;  /* packet time of the next engine_health */
+	struct engine_health seen; /* cumulative figures at the last engine_health */
 };
+
+#define HEALTH_EVERY_US (10ull * 1000000) /* blind_spot looks at the sensor this often */
+
+/* Tells the engine what the sensor may have missed since the last time. */
+static void health_tick(struct run *r, uint64_t now)
+{
+	struct sensor_blindness b;
+	struct capture_stats cs;
+	sensor_blindness(r->sensor, &b);
+	capture_get_stats(r->cap, &cs);
+	struct engine_health total = {
+		.kernel_drops = cs.dropped + cs.if_dropped,
+		.gap_bytes = b.gap_bytes,
+		.gaps = b.gaps,
+		.cap_hits = b.cap_hits,
+	};
+	struct engine_health delta = {
+		.kernel_drops = total.kernel_drops - r->seen.kernel_drops,
+		.gap_bytes = total.gap_bytes - r->seen.gap_bytes,
+		.gaps = total.gaps - r->seen.gaps,
+		.cap_hits = total.cap_hits - r->seen.cap_hits,
+	};
+	r->seen = total;
+	if (r->out->engine)
+		engine_health(r->out->engine, now, &delta, output_alert, r->out);
+}
 
 /*
  * SIGHUP: load the configuration file again. All or nothing: a file that
@@ -103,6 +135,13 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 {
 	struct run *r = ctx;
 	sensor_packet(r->sensor, r->link, ts_us, frame, caplen);
+	if (ts_us > r->last_ts)
+		r->last_ts = ts_us;
+	if (r->last_ts >= r->next_health) {
+		if (r->next_health)
+			health_tick(r, r->last_ts);
+		r->next_health = r->last_ts + HEALTH_EVERY_US;
+	}
 	if (g_inventory_wanted) {
 		g_inventory_wanted = 0;
 		if (r->inventory_path)
@@ -130,6 +169,7 @@ static void usage(FILE *f)
 		"  --inventory PATH   the API inventory (every route, JSON lines) at exit and on SIGUSR1\n"
 		"  --audit DIR        append every event and alert to the tamper-evident audit log\n"
 		"  --audit-key FILE   Ed25519 key that signs its tree heads (tapir audit keygen FILE)\n"
+		"  --state PATH       load learned baselines from PATH at start, save them at exit\n"
 		"  --stats            counters as one JSON object on stderr at exit\n"
 		"  --snaplen N        live capture snapshot length (default 262144)\n"
 		"  --buffer SIZE      live capture kernel buffer (default 64MiB)\n"
@@ -145,6 +185,7 @@ enum {
 	OPT_INVENTORY,
 	OPT_AUDIT,
 	OPT_AUDIT_KEY,
+	OPT_STATE,
 	OPT_STATS,
 	OPT_SNAPLEN,
 	OPT_BUFFER,
@@ -170,7 +211,7 @@ static const struct option long_opts[] = {
 	{"audit", required_argument, NULL, OPT_AUDIT},
 	{"audit-key", required_argument, NULL, OPT_AUDIT_KEY},
 	{"spool", required_argument, NULL, OPT_LATER},
-	{"state", required_argument, NULL, OPT_LATER},
+	{"state", required_argument, NULL, OPT_STATE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -210,6 +251,19 @@ static void print_stats(struct capture *cap, const struct sensor *s, const struc
 	sensor_stats_json(s, stderr);
 	fputc(',', stderr);
 	inventory_stats_json(o->routes, stderr);
+	if (o->engine) {
+		struct engine_stats es;
+		engine_get_stats(o->engine, &es);
+		fprintf(stderr, ",\"engine\":{\"events\":%llu,\"alerts\":%llu,\"suppressed\":%llu,"
+			"\"identities\":%llu,\"identities_evicted\":%llu,\"memory\":%llu,\"by_detector\":{",
+			(unsigned long long)es.events, (unsigned long long)es.alerts,
+			(unsigned long long)es.suppressed, (unsigned long long)es.identities,
+			(unsigned long long)es.identities_evicted, (unsigned long long)es.memory);
+		for (int i = 0; engine_detector_names[i] && i < 24; i++)
+			fprintf(stderr, "%s\"%s\":%llu", i ? "," : "", engine_detector_names[i],
+				(unsigned long long)es.by_detector[i]);
+		fprintf(stderr, "}}");
+	}
 	output_stats_json(o, stderr);
 	fprintf(stderr, "}\n");
 }
@@ -229,6 +283,45 @@ static struct routes *routes_setup(const struct tapir_config *cfg, char *err, si
 		return NULL;
 	}
 	return routes;
+}
+
+/* --state: what the engine learned in earlier runs. A missing file is a first run. */
+static int load_state(struct engine *e, const char *path)
+{
+	char err[512];
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		fprintf(stderr, "tapir: --state %s: cannot open: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = engine_load(e, f, err, sizeof err);
+	fclose(f);
+	if (rc != 0)
+		fprintf(stderr, "tapir: --state %s: %s\n", path, err);
+	return rc;
+}
+
+/* Written beside, flushed to disk, then renamed over: never a half-written state. */
+static int save_state(const struct engine *e, const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	if (!f || engine_save(e, f) != 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		fprintf(stderr, "tapir: --state %s: cannot write: %s\n", tmp, strerror(errno));
+		if (f)
+			fclose(f);
+		unlink(tmp);
+		return -1;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "tapir: --state %s: cannot replace: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 static int check_config(int argc, char **argv)
@@ -272,6 +365,7 @@ int main(int argc, char **argv)
 	struct capture_opts copts = {0};
 	const char *config_path = NULL, *events_path = NULL, *alerts_path = NULL;
 	const char *inventory_path = NULL, *audit_dir = NULL, *audit_key = NULL;
+	const char *state_path = NULL;
 	bool want_stats = false, no_promisc = false;
 	uint64_t snaplen = 0, buffer = 0, max_flows = 0;
 	char err[1024];
@@ -289,6 +383,7 @@ int main(int argc, char **argv)
 		case OPT_INVENTORY: inventory_path = optarg; break;
 		case OPT_AUDIT: audit_dir = optarg; break;
 		case OPT_AUDIT_KEY: audit_key = optarg; break;
+		case OPT_STATE: state_path = optarg; break;
 		case OPT_STATS: want_stats = true; break;
 		case OPT_NO_PROMISC: no_promisc = true; break;
 		case OPT_SNAPLEN:
@@ -392,6 +487,17 @@ int main(int argc, char **argv)
 		status = 2;
 		goto done;
 	}
+	localtime_set_zone(cfg.policy.business_hours.timezone);
+	out->engine = engine_new(&su->engine);
+	if (!out->engine) {
+		fprintf(stderr, "tapir: out of memory creating the anomaly engine\n");
+		status = 1;
+		goto done;
+	}
+	if (state_path && load_state(out->engine, state_path) != 0) {
+		status = 2;
+		goto done;
+	}
 	int rc = capture_open(&cap, &copts, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "tapir: %s\n", err);
@@ -405,12 +511,17 @@ int main(int argc, char **argv)
 		if (!out->events_is_stdout)
 			setvbuf(out->events, NULL, _IOFBF, 1 << 20);
 	}
-	if (alerts_path) {
-		/* The anomaly engine is not in this version: the alert file is made, and stays empty. */
-		alerts = open_output("--alerts", alerts_path, &alerts_stdout);
+	/* Alerts go to --alerts, or to standard output when there is no Redis to take them. */
+	if (alerts_path || !cfg.output.redis.url[0]) {
+		alerts = open_output("--alerts", alerts_path ? alerts_path : "-", &alerts_stdout);
 		if (!alerts)
 			goto done;
 	}
+	if (cfg.output.redis.url[0])
+		fprintf(stderr, "tapir: output.redis: delivery to Redis is not in this version yet\n");
+	out->alerts = alerts;
+	out->alerts_is_stdout = alerts_stdout;
+	out->sensor_name = cfg.sensor.name;
 
 	sensor = sensor_new(&su->limits, output_event, out, (uint64_t)time(NULL) ^ (uint64_t)getpid());
 	if (!sensor) {
@@ -431,13 +542,22 @@ int main(int argc, char **argv)
 
 	if (copts.iface)
 		fprintf(stderr, "tapir: capturing on %s\n", copts.iface);
-	struct run r = {sensor, capture_link(cap), out->routes, inventory_path, config_path, su,
-			out->audit, 0, 0};
+	struct run r = {.sensor = sensor, .link = capture_link(cap), .routes = out->routes,
+			.inventory_path = inventory_path, .config_path = config_path, .setup = su,
+			.out = out, .cap = cap, .audit = out->audit};
 	status = capture_run(cap, on_frame, &r, err, sizeof err);
 	if (status)
 		fprintf(stderr, "tapir: %s\n", err);
 	sensor_finish(sensor);
 	su = r.setup; /* a reload may have replaced it */
+	health_tick(&r, r.last_ts);
+	engine_finish(out->engine, r.last_ts, output_alert, out);
+	if (alerts && fflush(alerts) != 0) {
+		fprintf(stderr, "tapir: --alerts: write failed: %s\n", strerror(errno));
+		status = 1;
+	}
+	if (state_path && save_state(out->engine, state_path) != 0)
+		status = 1;
 	g_capture = NULL;
 	if (out->events && fflush(out->events) != 0) {
 		fprintf(stderr, "tapir: --events %s: write failed: %s\n", events_path,
@@ -475,6 +595,7 @@ done:
 		setup_free(su);
 	if (out) {
 		routes_free(out->routes);
+		engine_free(out->engine);
 		if (out->audit)
 			(void)audit_close(out->audit, NULL, 0);
 	}

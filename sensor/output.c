@@ -1,43 +1,80 @@
 /*
- * output.c - route, then JSON line. One event's JSON is built in a static
- * buffer sized for the worst case (event_json.h), then written with one fwrite.
+ * output.c - route, JSON line, audit record, engine, alerts. Single-threaded:
+ * the line buffers are static, sized for the worst case (event_json.h,
+ * alert_json.h).
  */
 #include "output.h"
 
+#include "alert_json.h"
 #include "event_json.h"
+
+static void write_line(struct output *o, FILE *f, const char *line, size_t n)
+{
+	if (fwrite(line, 1, n, f) != n)
+		o->write_errors++;
+}
+
+void output_alert(void *ctx, const struct alert *a)
+{
+	struct output *o = ctx;
+	static char line[ALERT_JSON_MAX];
+	int64_t record = o->audit ? (int64_t)audit_next_record(o->audit) : -1;
+	size_t n = alert_json(a, o->sensor_name, record, line, sizeof line);
+	if (n == 0) {
+		o->too_long++;
+		return;
+	}
+	o->alerts_written++;
+	if (o->audit) {
+		uint64_t got;
+		/* The alert names its own record: append exactly that one now. */
+		if (audit_append(o->audit, AUDIT_ALERT, a->ts_us,
+				 a->id_kind == ID_NONE ? NULL : a->id_value, a->client_ip, a->path,
+				 a->detector, line, n - 1, &got) != 0)
+			o->audit_errors++;
+	}
+	if (o->alerts) {
+		write_line(o, o->alerts, line, n);
+		if (o->alerts_is_stdout)
+			fflush(o->alerts); /* someone is watching: do not sit on an alert */
+	}
+}
 
 void output_event(void *ctx, const struct api_event *ev)
 {
 	struct output *o = ctx;
 	static char route[ROUTES_ROUTE_MAX];
 	static char line[EVENT_JSON_MAX];
+	enum routes_verdict verdict = ROUTES_NO_SPEC;
 	route[0] = '\0';
 	if (o->routes)
-		routes_observe(o->routes, ev, route, sizeof route);
-	if (!o->events && !o->audit)
-		return;
-	size_t n = event_json(ev, o->routes ? route : NULL, line, sizeof line);
-	if (n == 0) {
-		o->too_long++;
-		return;
+		verdict = routes_observe(o->routes, ev, route, sizeof route);
+	if (o->events || o->audit) {
+		size_t n = event_json(ev, o->routes ? route : NULL, line, sizeof line);
+		if (n == 0) {
+			o->too_long++;
+		} else {
+			if (o->events)
+				write_line(o, o->events, line, n);
+			if (o->audit) {
+				const uint8_t *ip = ev->has_origin ? ev->origin_ip : ev->client_ip;
+				const char *who = ev->identity.kind == ID_NONE ? NULL : ev->identity.id;
+				uint64_t record;
+				/* The record is the JSON line without its newline. */
+				if (audit_append(o->audit, AUDIT_EVENT, ev->ts_us, who, ip, ev->path,
+						 NULL, line, n - 1, &record) != 0)
+					o->audit_errors++;
+			}
+		}
 	}
-	if (o->events && fwrite(line, 1, n, o->events) != n)
-		o->write_errors++;
-	if (o->audit) {
-		const uint8_t *ip = ev->has_origin ? ev->origin_ip : ev->client_ip;
-		const char *who = ev->identity.kind == ID_NONE ? NULL : ev->identity.id;
-		uint64_t record;
-		/* The record is the JSON line without its newline. */
-		if (audit_append(o->audit, AUDIT_EVENT, ev->ts_us, who, ip, ev->path, NULL, line,
-				 n - 1, &record) != 0)
-			o->audit_errors++;
-	}
+	if (o->engine)
+		engine_event(o->engine, ev, route, verdict, output_alert, o);
 }
 
 void output_stats_json(const struct output *o, FILE *out)
 {
-	fprintf(out, ",\"output\":{\"event_too_long\":%llu,\"write_errors\":%llu,"
+	fprintf(out, ",\"output\":{\"alerts\":%llu,\"too_long\":%llu,\"write_errors\":%llu,"
 		"\"audit_errors\":%llu}",
-		(unsigned long long)o->too_long, (unsigned long long)o->write_errors,
-		(unsigned long long)o->audit_errors);
+		(unsigned long long)o->alerts_written, (unsigned long long)o->too_long,
+		(unsigned long long)o->write_errors, (unsigned long long)o->audit_errors);
 }

@@ -1,7 +1,7 @@
 /*
  * output.h - where finished exchanges go after the sensor: the route table
- * (which names each event's route and keeps the API inventory) and the event
- * sink (JSON lines to a file or standard output).
+ * (which names each event's route and keeps the API inventory), the event
+ * sink (JSON lines), the audit log, the anomaly engine and the alert sink.
  */
 #ifndef TAPIR_OUTPUT_H
 #define TAPIR_OUTPUT_H
@@ -11,21 +11,30 @@
 #include <stdio.h>
 
 #include "../decoders/event.h"
+#include "../models/engine.h"
 #include "../models/routes.h"
 #include "audit.h"
 
 struct output {
 	struct routes *routes;     /* owned by the caller */
 	struct audit *audit;       /* owned by the caller; NULL: no audit log */
-	uint64_t audit_errors;
+	struct engine *engine;     /* owned by the caller; NULL: no detection */
+	const char *sensor_name;
 	FILE *events;              /* NULL: no event output */
 	bool events_is_stdout;
-	uint64_t too_long;         /* events that did not fit the line buffer (never expected) */
+	FILE *alerts;              /* NULL: alerts are counted (and audited) only */
+	bool alerts_is_stdout;
+	uint64_t alerts_written;
+	uint64_t audit_errors;
+	uint64_t too_long;         /* records that did not fit the line buffer (never expected) */
 	uint64_t write_errors;
 };
 
 /* One finished exchange (a session_emit_fn: `ctx` is the struct output). */
 void output_event(void *ctx, const struct api_event *ev);
+
+/* One alert from the engine (an engine_alert_fn: `ctx` is the struct output). */
+void output_alert(void *ctx, const struct alert *a);
 
 /* Writes the output counters as members of a JSON object (leading comma included). */
 void output_stats_json(const struct output *o, FILE *out);

@@ -77,7 +77,10 @@ want=["type","ts","proto","client_ip","client_port","server_ip","server_port","m
       "content_type","identity"]
 n=0
 for line in open(sys.argv[1]):
-    e=json.loads(line); n+=1
+    e=json.loads(line)
+    if e.get("type") == "alert":
+        continue  # alerts share standard output when there is no Redis
+    n+=1
     missing=[k for k in want if k not in e]
     assert not missing, missing
     assert e["identity"]=={"kind":"none","id":None}, e["identity"]

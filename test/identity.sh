@@ -25,9 +25,9 @@ identity:
   jwt_keys:
     - {file: $tmp/wrong.key, format: hmac}
 EOF2
-"$tapir" -r "$cap" --events "$tmp/plain" 2>"$tmp/err" || echo "not ok identity:run: $(cat "$tmp/err")"
-"$tapir" -r "$cap" -c "$tmp/right.yaml" --events "$tmp/right" 2>"$tmp/err" || echo "not ok identity:run-right: $(cat "$tmp/err")"
-"$tapir" -r "$cap" -c "$tmp/wrong.yaml" --events "$tmp/wrong" 2>"$tmp/err" || echo "not ok identity:run-wrong: $(cat "$tmp/err")"
+"$tapir" -r "$cap" --events "$tmp/plain" >/dev/null 2>"$tmp/err" || echo "not ok identity:run: $(cat "$tmp/err")"
+"$tapir" -r "$cap" -c "$tmp/right.yaml" --events "$tmp/right" >/dev/null 2>"$tmp/err" || echo "not ok identity:run-right: $(cat "$tmp/err")"
+"$tapir" -r "$cap" -c "$tmp/wrong.yaml" --events "$tmp/wrong" >/dev/null 2>"$tmp/err" || echo "not ok identity:run-wrong: $(cat "$tmp/err")"
 python3 - "$tmp" "$(fp "$OPAQUE_TOKEN")" "$(fp "$API_KEY")" "$(fp "$SESSION_COOKIE")" <<'PY'
 import json, sys
 tmp, fp_bearer, fp_key, fp_cookie = sys.argv[1:5]
