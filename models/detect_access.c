@@ -63,10 +63,22 @@ struct rseen *route_entry(struct engine *e, uint64_t key, bool create)
 	return empty;
 }
 
+/*
+ * A request the sensor saw only in part (HTTP/2 header fields lost with the
+ * HPACK context after a gap) says nothing reliable about which endpoint was
+ * called: it neither alerts nor teaches the route lists.
+ */
+static bool request_unknown(const struct ectx *x)
+{
+	return x->ev->partial || !x->ev->method[0] || !x->ev->path[0];
+}
+
 void det_shadow_endpoint(struct ectx *x)
 {
 	struct engine *e = x->e;
 	char route[256];
+	if (request_unknown(x))
+		return;
 	if (x->verdict == ROUTES_SHADOW && x->is_ok) {
 		struct alert *a = alert_begin_for(x, 0, DET_SHADOW_ENDPOINT, x->rkey);
 		if (a) {
@@ -123,7 +135,7 @@ void det_new_route(struct ectx *x)
 {
 	struct engine *e = x->e;
 	struct ident *id = x->id;
-	if (!x->is_ok || !x->new_route || x->shadow_fired || x->route_first)
+	if (!x->is_ok || !x->new_route || x->shadow_fired || x->route_first || request_unknown(x))
 		return;
 	const struct rseen *r = route_entry(e, x->route_h, false);
 	if (r && (r->flags & RS_PUBLIC))

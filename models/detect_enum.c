@@ -66,11 +66,9 @@ static bool object_id(const char *route, const char *path, const char **seg, siz
 	return found && !*r && !*p;
 }
 
-static double lin_est(int b)
+static double lin_est(const struct engine *e, int b)
 {
-	if (b >= 256)
-		return 256.0 * log(256.0);
-	return -256.0 * log(1.0 - b / 256.0);
+	return e->lin_est[b < 0 ? 0 : b > 256 ? 256 : b];
 }
 
 static int tr_bits(const struct enum_tr *t)
@@ -84,7 +82,7 @@ static void tr_close_sub(struct ectx *x, struct enum_tr *t)
 	if (t->alerted)
 		return;
 	struct ident *id = x->id;
-	double n = lin_est(tr_bits(t)) - lin_est(t->sub_b0);
+	double n = lin_est(x->e, tr_bits(t)) - lin_est(x->e, t->sub_b0);
 	if (n > id->peak_enum10)
 		id->peak_enum10 = (uint16_t)(n > 65535 ? 65535 : n);
 	peers_enum(x->e, id, n, -1, -1);
@@ -96,7 +94,7 @@ static void tr_close(struct ectx *x, struct enum_tr *t)
 	if (t->alerted)
 		return;
 	struct ident *id = x->id;
-	double n = lin_est(tr_bits(t));
+	double n = lin_est(x->e, tr_bits(t));
 	if (n > id->peak_enum60)
 		id->peak_enum60 = (uint16_t)(n > 65535 ? 65535 : n);
 	if (t->seq_best > id->peak_seq)
@@ -193,7 +191,7 @@ void det_enumeration(struct ectx *x)
 	if (!new_id && !walked)
 		return;
 
-	double n60 = lin_est(tr_bits(t)), n10 = n60 - lin_est(t->sub_b0);
+	double n60 = lin_est(x->e, tr_bits(t)), n10 = n60 - lin_est(x->e, t->sub_b0);
 	double walk = t->seq_run;
 	if (n10 < ENUM_MIN10 && n60 < ENUM_MIN60 && walk < SEQ_MIN)
 		return;

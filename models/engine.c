@@ -119,6 +119,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->routes_mask = EN_ROUTES_CAP - 1;
 	e->lt_lo = e->lt_hi = 0;
 	e->budget = EN_BUDGET;
+	for (int b = 0; b <= 256; b++) /* linear counting over 256 bits */
+		e->lin_est[b] = b >= 256 ? 256.0 * log(256.0) : -256.0 * log(1.0 - b / 256.0);
 	return e;
 fail:
 	engine_free(e);
@@ -424,6 +426,12 @@ void engine_event(struct engine *e, const struct api_event *ev, const char *rout
 	x.ip = ev->has_origin ? ev->origin_ip : ev->client_ip;
 	x.is_ok = ev->status >= 200 && ev->status < 400;
 	uint64_t seed = e->cfg.seed;
+	bool named = ev->identity.kind != ID_NONE && ev->identity.id[0];
+	if (named) {
+		/* The identity first: its index slot loads while the rest is hashed. */
+		x.key = eh_nz(eh_pair((uint64_t)ev->identity.kind + 0x100, eh_str(ev->identity.id, seed)));
+		ids_prefetch_slot(e, x.key);
+	}
 	uint64_t mh = eh_str(ev->method, seed);
 	x.rkey = eh_nz(eh_pair(mh, eh_str(x.route, seed ^ 0x52)));
 	x.route_h = route_family(x.route, seed);
@@ -439,14 +447,12 @@ void engine_event(struct engine *e, const struct api_event *ev, const char *rout
 
 	if (ev->pushed)
 		return;
-	if (ev->identity.kind == ID_NONE || !ev->identity.id[0]) {
+	if (!named) {
 		engine_anonymous(&x);
 		return;
 	}
-	x.key = eh_nz(eh_pair((uint64_t)ev->identity.kind + 0x100, eh_str(ev->identity.id, seed)));
-	/* Memory-level parallelism: the index slot now, the record's hot lines
-	 * as soon as it is found, so that their misses overlap. */
-	ids_prefetch_slot(e, x.key);
+	/* Memory-level parallelism: the index slot is on its way; the record's
+	 * hot lines are asked for as soon as it is found, so their misses overlap. */
 	x.pfx = client_prefix(e, x.ip, &x.pfx16);
 	x.addr = eh_nz32(eh_bytes(x.ip, 16, seed ^ 0xad));
 	x.agent = agent_family(e, ev, x.agent_name, sizeof x.agent_name);

@@ -385,6 +385,7 @@ struct engine {
 	double budget;               /* learned models' alerts per identity-day per stream (EN_BUDGET) */
 	uint64_t id_days;            /* (identity, local day) pairs with activity */
 	uint64_t mv_points;          /* buckets the multivariate model learned */
+	double lin_est[257];         /* distinct ids for b of 256 bits set (enumeration) */
 
 	struct alert a;              /* the alert being built */
 };
