@@ -37,8 +37,8 @@ run() {
 }
 command -v bc >/dev/null && [ -x /usr/bin/time ] || { echo "bench: needs bc and GNU time (apt-get install -y bc time)" >&2; exit 1; }
 set -- $(run build/bench/pcap-null "$cap"); null_s=$1
-set -- $(run build/tapir -r "$cap" --events /dev/null); tapir_s=$1; tapir_rss=$2
-events=$(build/tapir -r "$cap" --events - 2>/dev/null | wc -l)
+set -- $(run build/tapir -r "$cap" --events /dev/null --alerts /dev/null); tapir_s=$1; tapir_rss=$2
+events=$(build/tapir -r "$cap" --events - --alerts /dev/null 2>/dev/null | wc -l)
 mbps() { echo "scale=1; $bytes / $1 / 1000000" | bc -l; }
 echo "capture: $cap ($bytes bytes, $events events)"
 printf 'libpcap null loop   %8.3f s  %8s MB/s\n' "$null_s" "$(mbps "$null_s")"
