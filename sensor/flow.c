@@ -189,7 +189,7 @@ struct flow *flow_lookup(struct flow_table *t, const uint8_t src[16], uint16_t s
 		return NULL;
 	f->key = k;
 	vlan_record(t, f, *side, vlan);
-	f->first_us = f->last_us = now;
+	f->last_us = now;
 	f->client_side = (uint8_t)*side;
 	reasm_init(&f->dir[0]);
 	reasm_init(&f->dir[1]);

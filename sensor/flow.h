@@ -42,8 +42,8 @@ struct flow {
 	bool vlan_known[2];           /* side i has sent a packet */
 	struct flow *hnext;           /* hash chain */
 	struct flow *prev, *next;     /* activity list (open or closed) */
-	uint64_t first_us, last_us;
-	uint64_t packets, bytes;
+	uint64_t last_us;             /* packet time of the latest packet (timeouts) */
+	uint64_t packets;
 	uint8_t client_side;          /* side that sent the first SYN (or first packet) */
 	bool syn_seen[2];             /* a SYN from side i */
 	bool fin_seen[2];

@@ -51,14 +51,11 @@ static void on_signal(int sig)
 struct run {
 	struct sensor *sensor;
 	enum pkt_link link;
-	struct routes *routes;
 	const char *inventory_path;
 	const char *config_path;
 	struct setup *setup;   /* in force; replaced by a good reload */
-	struct audit *audit;
 	uint64_t frames;
-	uint64_t audit_errors;
-	struct output *out;
+	struct output *out;    /* routes, audit log, engine */
 	struct capture *cap;
 	uint64_t last_ts;      /* packet time of the latest frame */
 	uint64_t next_health;  /* packet time of the next engine_health */
@@ -145,14 +142,14 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 	if (g_inventory_wanted) {
 		g_inventory_wanted = 0;
 		if (r->inventory_path)
-			write_inventory(r->routes, r->inventory_path);
+			write_inventory(r->out->routes, r->inventory_path);
 	}
 	if (g_reload_wanted) {
 		g_reload_wanted = 0;
 		reload(r);
 	}
-	if (r->audit && (++r->frames & 1023) == 0 && audit_tick(r->audit) != 0)
-		r->audit_errors++;
+	if (r->out->audit && (++r->frames & 1023) == 0 && audit_tick(r->out->audit) != 0)
+		r->out->audit_errors++;
 }
 
 static void usage(FILE *f)
@@ -542,9 +539,9 @@ int main(int argc, char **argv)
 
 	if (copts.iface)
 		fprintf(stderr, "tapir: capturing on %s\n", copts.iface);
-	struct run r = {.sensor = sensor, .link = capture_link(cap), .routes = out->routes,
+	struct run r = {.sensor = sensor, .link = capture_link(cap),
 			.inventory_path = inventory_path, .config_path = config_path, .setup = su,
-			.out = out, .cap = cap, .audit = out->audit};
+			.out = out, .cap = cap};
 	status = capture_run(cap, on_frame, &r, err, sizeof err);
 	if (status)
 		fprintf(stderr, "tapir: %s\n", err);
@@ -564,7 +561,6 @@ int main(int argc, char **argv)
 			strerror(errno));
 		status = 1;
 	}
-	out->audit_errors += r.audit_errors;
 	if (out->audit) {
 		if (out->audit_errors)
 			fprintf(stderr, "tapir: --audit %s: %llu records could not be written: %s\n",

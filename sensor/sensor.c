@@ -85,7 +85,6 @@ static void handle_tcp(struct sensor *s, const struct pkt_view *v)
 		}
 	}
 	f->packets++;
-	f->bytes += v->payload_len;
 	tcp_segment(&s->tcp, f, side, v, s->now);
 	if (!f->closed && (f->rst_seen || (f->dir[0].finished && f->dir[1].finished)))
 		flow_mark_closed(s->flows, f);

@@ -80,18 +80,7 @@ $SRV nghttpx --conf=/dev/null -f"$S,8081;no-tls" -b'127.0.0.1,8091' --log-level=
 $SRV $PY test/h2-grpc.py server $S 50051 >"$work/logs/grpc" 2>&1 </dev/null &
 sleep 1.5
 
-cap() { # cap NAME: start tcpdump writing $work/NAME.pcap
-	$CLI tcpdump -i tapir-c0 -s 0 -U -w "$work/$1.pcap" 'tcp' 2>/dev/null &
-	echo $! >"$work/tcpdump.pid"
-	sleep 0.7
-}
-endcap() { # endcap NAME
-	sleep 0.5
-	kill "$(cat "$work/tcpdump.pid")"
-	wait "$(cat "$work/tcpdump.pid")" 2>/dev/null || true
-	cp "$work/$1.pcap" "pcaps/$1.pcap"
-	echo "pcaps/$1.pcap: $(stat -c %s "pcaps/$1.pcap") bytes"
-}
+. test/capture-lib.sh
 C="$CLI curl -s -o /dev/null -A tapir-test/1.0"
 BIG=$(head -c 700 /dev/zero | tr '\0' 'q')
 

@@ -44,18 +44,7 @@ $SRV nginx -c "$work/nginx.conf" -g 'daemon off;' &
 $SRV python3 test/pcap-server.py 8000 &
 sleep 1
 
-cap() { # cap NAME: start tcpdump writing pcaps/NAME.pcap
-	$CLI tcpdump -i tapir-c0 -s 0 -U -w "$work/$1.pcap" 'tcp' 2>/dev/null &
-	echo $! >"$work/tcpdump.pid"
-	sleep 0.7
-}
-endcap() { # endcap NAME
-	sleep 0.5
-	kill "$(cat "$work/tcpdump.pid")"
-	wait "$(cat "$work/tcpdump.pid")" 2>/dev/null || true
-	cp "$work/$1.pcap" "pcaps/$1.pcap"
-	echo "pcaps/$1.pcap: $(stat -c %s "pcaps/$1.pcap") bytes"
-}
+. test/capture-lib.sh
 C="$CLI curl -s -H Host:api.example.com -A tapir-test/1.0"
 N=http://198.18.1.1:8080
 P=http://198.18.1.1:8000
