@@ -10,7 +10,7 @@ CC      ?= cc
 CSTD     = -std=c11 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 OPT      = -O2 -g
-LIBS     = -lpcap -lyaml -lnghttp2 -ljansson -lssl -lcrypto -lm
+LIBS     = -lpcap -lyaml -lnghttp2 -ljansson -lhiredis -lssl -lcrypto -lm -pthread
 DEPS_PKGS = build-essential libpcap-dev
 
 LIB_SRC  = $(filter-out sensor/main.c,$(wildcard decoders/*.c sensor/*.c models/*.c config/*.c))
