@@ -9,6 +9,10 @@ if ! sh test/netns.sh check 2>/dev/null; then
 	echo "skip live: cannot create network namespaces here (needs root and ip netns)"
 	exit 0
 fi
+# One test network per machine (fixed names): other checkouts running their
+# tests at the same time wait here.
+exec 9>/tmp/tapir-netns.lock
+flock 9
 tmp=$(mktemp -d)
 SRV="ip netns exec tapir-srv" CLI="ip netns exec tapir-cli"
 cleanup() {
