@@ -508,6 +508,29 @@ static const struct key redis_keys[] = {
 	 .max = CAP(output.redis.stream)},
 	{.name = "stream_maxlen", .kind = K_U64, .off = OFF(output.redis.stream_maxlen), .min = 1,
 	 .max = 1000000000},
+	{.name = "events_stream", .kind = K_STR, .off = OFF(output.redis.events_stream),
+	 .max = CAP(output.redis.events_stream)},
+	{.name = "events_maxlen", .kind = K_U64, .off = OFF(output.redis.events_maxlen), .min = 1,
+	 .max = 1000000000},
+	{.name = "audit_heads", .kind = K_STR, .off = OFF(output.redis.audit_heads),
+	 .max = CAP(output.redis.audit_heads)},
+	{.name = "heartbeat", .kind = K_DUR, .off = OFF(output.redis.heartbeat_us), .min = SEC,
+	 .max = HOUR},
+	{.name = "connect_timeout", .kind = K_DUR, .off = OFF(output.redis.connect_timeout_us),
+	 .min = 10 * MSEC, .max = MIN},
+	{.name = "command_timeout", .kind = K_DUR, .off = OFF(output.redis.command_timeout_us),
+	 .min = 10 * MSEC, .max = MIN},
+	{.name = "reconnect_max", .kind = K_DUR, .off = OFF(output.redis.reconnect_max_us),
+	 .min = 100 * MSEC, .max = HOUR},
+	{.name = "drain_timeout", .kind = K_DUR, .off = OFF(output.redis.drain_timeout_us),
+	 .min = 0, .max = HOUR},
+	{0},
+};
+
+static const struct key spool_keys[] = {
+	{.name = "dir", .kind = K_STR, .off = OFF(output.spool.dir), .max = CAP(output.spool.dir)},
+	{.name = "max_size", .kind = K_SIZE, .off = OFF(output.spool.max_size), .min = MiB,
+	 .max = 1024 * GiB},
 	{0},
 };
 
@@ -515,6 +538,7 @@ static const struct key output_keys[] = {
 	{.name = "events", .kind = K_STR, .off = OFF(output.events), .max = CAP(output.events)},
 	{.name = "alerts", .kind = K_STR, .off = OFF(output.alerts), .max = CAP(output.alerts)},
 	{.name = "redis", .kind = K_MAP, .sub = redis_keys},
+	{.name = "spool", .kind = K_MAP, .sub = spool_keys},
 	{0},
 };
 
@@ -604,6 +628,7 @@ FITS(ip_fragments_keys);
 FITS(http_keys);
 FITS(http2_keys);
 FITS(redis_keys);
+FITS(spool_keys);
 FITS(output_keys);
 FITS(api_keys);
 FITS(identity_keys);
@@ -1280,6 +1305,15 @@ void config_defaults(struct tapir_config *c)
 	snprintf(c->output.redis.channel, sizeof c->output.redis.channel, "tapir:alerts");
 	snprintf(c->output.redis.stream, sizeof c->output.redis.stream, "tapir:alerts:stream");
 	c->output.redis.stream_maxlen = 100000;
+	c->output.redis.events_maxlen = 1000000;
+	snprintf(c->output.redis.audit_heads, sizeof c->output.redis.audit_heads,
+		 "tapir:audit:heads");
+	c->output.redis.heartbeat_us = 5 * SEC;
+	c->output.redis.connect_timeout_us = 2 * SEC;
+	c->output.redis.command_timeout_us = 2 * SEC;
+	c->output.redis.reconnect_max_us = 30 * SEC;
+	c->output.redis.drain_timeout_us = 10 * SEC;
+	c->output.spool.max_size = 256 * MiB;
 	c->policy.business_hours.days = 0x3e; /* mon..fri: tm_wday 1..5 */
 	c->policy.business_hours.start_min = 8 * 60;
 	c->policy.business_hours.end_min = 18 * 60;

@@ -79,12 +79,26 @@ struct config_redis {
 	char channel[256];          /* PUBLISH channel */
 	char stream[256];           /* XADD stream */
 	uint64_t stream_maxlen;     /* XADD MAXLEN ~ */
+	char events_stream[256];    /* every API event XADDed here; "" = not sent */
+	uint64_t events_maxlen;
+	char audit_heads[256];      /* signed audit tree heads XADDed here; "" = not sent */
+	uint64_t heartbeat_us;      /* tapir:sensor:<name> hash refreshed this often */
+	uint64_t connect_timeout_us;
+	uint64_t command_timeout_us;
+	uint64_t reconnect_max_us;  /* backoff cap between reconnection attempts */
+	uint64_t drain_timeout_us;  /* at exit: how long to keep delivering the spool */
+};
+
+struct config_spool {
+	char dir[4096];             /* alerts wait here while Redis is away; "" = in memory only */
+	uint64_t max_size;          /* bytes on disk at most */
 };
 
 struct config_output {
 	char events[4096];          /* JSON lines of API events; "" = none, "-" = stdout */
 	char alerts[4096];          /* JSON lines of alerts; "" = not set, "-" = stdout */
 	struct config_redis redis;
+	struct config_spool spool;
 };
 
 // One api.sensitive entry: "/admin/**" or "GET /v1/customers/**".

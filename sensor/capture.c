@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct capture {
 	pcap_t *p;
@@ -46,13 +47,19 @@ static int apply_filter(struct capture *c, const char *filter, char *err, size_t
 static int open_file(struct capture *c, const struct capture_opts *o, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
-	c->fp = fopen(o->file, "rb");
+	/* "-": standard input, e.g. a capture streamed from another tool. */
+	if (strcmp(o->file, "-") == 0) {
+		int fd = dup(STDIN_FILENO);
+		c->fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
+	} else {
+		c->fp = fopen(o->file, "rb");
+	}
 	if (!c->fp) {
 		snprintf(err, errlen, "%s: cannot open: %s", o->file, strerror(errno));
 		return 2;
 	}
 	struct stat st;
-	if (fstat(fileno(c->fp), &st) == 0)
+	if (fstat(fileno(c->fp), &st) == 0 && S_ISREG(st.st_mode))
 		c->file_size = (uint64_t)st.st_size;
 	/* A large stdio buffer: replay reads sequentially, fewer syscalls. */
 	setvbuf(c->fp, NULL, _IOFBF, 1 << 20);

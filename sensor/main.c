@@ -20,6 +20,8 @@
 #include "../config/config.h"
 #include "audit.h"
 #include "capture.h"
+#include "delivery.h"
+#include "redis_url.h"
 #include "inventory.h"
 #include "localtime.h"
 #include "openapi.h"
@@ -59,6 +61,7 @@ struct run {
 	struct capture *cap;
 	uint64_t last_ts;      /* packet time of the latest frame */
 	uint64_t next_health;  /* packet time of the next engine_health */
+	uint64_t next_live_ms; /* wall time (monotonic) of the next Redis liveness update */
 	struct engine_health seen; /* cumulative figures at the last engine_health */
 };
 
@@ -128,9 +131,45 @@ static void write_inventory(struct routes *routes, const char *path)
 		fprintf(stderr, "tapir: %s\n", err);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * About once a second of wall time: the figures the Redis heartbeat reports,
+ * and the loud alert when the spool nears its cap.
+ */
+static void redis_tick(struct run *r)
+{
+	uint64_t now = mono_ms();
+	if (now < r->next_live_ms)
+		return;
+	r->next_live_ms = now + 1000;
+	struct sensor_blindness b;
+	struct capture_stats cs;
+	sensor_blindness(r->sensor, &b);
+	capture_get_stats(r->cap, &cs);
+	struct delivery_liveness l = {
+		.last_packet_us = r->last_ts,
+		.packets = r->frames,
+		.kernel_drops = cs.dropped + cs.if_dropped,
+		.gaps = b.gaps,
+		.events = r->out->events_seen,
+		.alerts = r->out->alerts_written,
+	};
+	delivery_liveness(r->out->redis, &l);
+	char msg[ALERT_SUMMARY_MAX];
+	if (delivery_spool_warning(r->out->redis, msg, sizeof msg))
+		output_delivery_alert(r->out, r->last_ts, msg);
+}
+
 static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t caplen)
 {
 	struct run *r = ctx;
+	r->frames++;
 	sensor_packet(r->sensor, r->link, ts_us, frame, caplen);
 	if (ts_us > r->last_ts)
 		r->last_ts = ts_us;
@@ -148,8 +187,10 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 		g_reload_wanted = 0;
 		reload(r);
 	}
-	if (r->out->audit && (++r->frames & 1023) == 0 && audit_tick(r->out->audit) != 0)
+	if (r->out->audit && (r->frames & 1023) == 0 && audit_tick(r->out->audit) != 0)
 		r->out->audit_errors++;
+	if (r->out->redis && (r->frames & 63) == 0)
+		redis_tick(r);
 }
 
 static void usage(FILE *f)
@@ -166,6 +207,8 @@ static void usage(FILE *f)
 		"  --inventory PATH   the API inventory (every route, JSON lines) at exit and on SIGUSR1\n"
 		"  --audit DIR        append every event and alert to the tamper-evident audit log\n"
 		"  --audit-key FILE   Ed25519 key that signs its tree heads (tapir audit keygen FILE)\n"
+		"  --redis URL        publish alerts to Redis: redis://[[user]:password@]host[:port][/db]\n"
+		"  --spool DIR        alerts wait here while Redis is unreachable (delivered in order later)\n"
 		"  --state PATH       load learned baselines from PATH at start, save them at exit\n"
 		"  --stats            counters as one JSON object on stderr at exit\n"
 		"  --snaplen N        live capture snapshot length (default 262144)\n"
@@ -189,7 +232,8 @@ enum {
 	OPT_NO_PROMISC,
 	OPT_MAX_FLOWS,
 	OPT_VERSION,
-	OPT_LATER,
+	OPT_REDIS,
+	OPT_SPOOL,
 };
 
 static const struct option long_opts[] = {
@@ -203,11 +247,10 @@ static const struct option long_opts[] = {
 	{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, 'h'},
-	/* In the interface, arriving with their issues (Redis, audit log, state). */
-	{"redis", required_argument, NULL, OPT_LATER},
+	{"redis", required_argument, NULL, OPT_REDIS},
 	{"audit", required_argument, NULL, OPT_AUDIT},
 	{"audit-key", required_argument, NULL, OPT_AUDIT_KEY},
-	{"spool", required_argument, NULL, OPT_LATER},
+	{"spool", required_argument, NULL, OPT_SPOOL},
 	{"state", required_argument, NULL, OPT_STATE},
 	{NULL, 0, NULL, 0},
 };
@@ -237,7 +280,8 @@ static FILE *open_output(const char *flag, const char *path, bool *is_stdout)
 	return f;
 }
 
-static void print_stats(struct capture *cap, const struct sensor *s, const struct output *o)
+static void print_stats(struct capture *cap, const struct sensor *s, const struct output *o,
+			const struct delivery_stats *rs)
 {
 	struct capture_stats cs;
 	capture_get_stats(cap, &cs);
@@ -262,6 +306,19 @@ static void print_stats(struct capture *cap, const struct sensor *s, const struc
 		fprintf(stderr, "}}");
 	}
 	output_stats_json(o, stderr);
+	if (rs)
+		fprintf(stderr, ",\"redis\":{\"alerts_delivered\":%llu,\"heads_delivered\":%llu,"
+			"\"events_delivered\":%llu,\"events_dropped\":%llu,\"queue_dropped\":%llu,"
+			"\"spooled\":%llu,\"spool_records\":%llu,\"spool_bytes\":%llu,"
+			"\"spool_refused\":%llu,\"spool_damaged\":%llu,\"spool_errors\":%llu,"
+			"\"connects\":%llu,\"failures\":%llu,\"heartbeats\":%llu}",
+			(unsigned long long)rs->alerts_delivered, (unsigned long long)rs->heads_delivered,
+			(unsigned long long)rs->events_delivered, (unsigned long long)rs->events_dropped,
+			(unsigned long long)rs->queue_dropped, (unsigned long long)rs->spooled,
+			(unsigned long long)rs->spool_records, (unsigned long long)rs->spool_bytes,
+			(unsigned long long)rs->spool_refused, (unsigned long long)rs->spool_damaged,
+			(unsigned long long)rs->spool_errors, (unsigned long long)rs->connects,
+			(unsigned long long)rs->failures, (unsigned long long)rs->heartbeats);
 	fprintf(stderr, "}\n");
 }
 
@@ -321,6 +378,61 @@ static int save_state(const struct engine *e, const char *path)
 	return 0;
 }
 
+static void head_to_redis(void *ctx, const char *json, size_t len)
+{
+	delivery_head(ctx, json, len);
+}
+
+/* Redis delivery (output.redis, --redis, --spool). 0, or -1 with *status and the error printed. */
+static int redis_start(struct output *out, const struct tapir_config *cfg, const char *key,
+		       const char *url, const char *spool_dir, int *status)
+{
+	char err[1024];
+	const struct config_redis *rc = &cfg->output.redis;
+	struct delivery_config dc = {
+		.sensor_name = cfg->sensor.name,
+		.channel = rc->channel,
+		.stream = rc->stream,
+		.stream_maxlen = rc->stream_maxlen,
+		.events_stream = rc->events_stream,
+		.events_maxlen = rc->events_maxlen,
+		.heads_stream = rc->audit_heads,
+		.spool_dir = spool_dir,
+		.spool_max = cfg->output.spool.max_size,
+		.connect_ms = (unsigned)(rc->connect_timeout_us / 1000),
+		.command_ms = (unsigned)(rc->command_timeout_us / 1000),
+		.heartbeat_ms = (unsigned)(rc->heartbeat_us / 1000),
+		.backoff_max_ms = (unsigned)(rc->reconnect_max_us / 1000),
+		.drain_ms = (unsigned)(rc->drain_timeout_us / 1000),
+	};
+	*status = 2;
+	if (redis_url_parse(url, &dc.target, err, sizeof err) != 0) {
+		fprintf(stderr, "tapir: %s: %s\n", key, err);
+		return -1;
+	}
+	out->redis = delivery_start(&dc, status, err, sizeof err);
+	memset(&dc.target, 0, sizeof dc.target); /* the password: no copy left on the stack */
+	if (!out->redis) {
+		fprintf(stderr, "tapir: %s: %s\n", key, err);
+		return -1;
+	}
+	if (!spool_dir)
+		fprintf(stderr, "tapir: no spool directory (--spool or output.spool.dir): alerts "
+			"waiting for Redis are kept in memory only\n");
+	out->redis_events = rc->events_stream[0] != '\0';
+	return 0;
+}
+
+/* Stops delivery and says what is left undelivered. */
+static void redis_stop(struct output *out, struct delivery_stats *st)
+{
+	char msg[1024];
+	delivery_stop(out->redis, st, msg, sizeof msg);
+	out->redis = NULL;
+	if (msg[0])
+		fprintf(stderr, "tapir: %s\n", msg);
+}
+
 static int check_config(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -336,6 +448,14 @@ static int check_config(int argc, char **argv)
 		/* The key files and the API spec named in it must be usable too. */
 		rc = setup_build(&su, &cfg, err, sizeof err);
 		setup_free(&su);
+	}
+	if (rc == 0 && cfg.output.redis.url[0]) {
+		struct redis_target t;
+		char why[512];
+		rc = redis_url_parse(cfg.output.redis.url, &t, why, sizeof why);
+		memset(&t, 0, sizeof t);
+		if (rc != 0)
+			snprintf(err, sizeof err, "%s: output.redis.url: %s", argv[2], why);
 	}
 	if (rc == 0) {
 		struct routes *routes = routes_setup(&cfg, err, sizeof err);
@@ -362,10 +482,11 @@ int main(int argc, char **argv)
 	struct capture_opts copts = {0};
 	const char *config_path = NULL, *events_path = NULL, *alerts_path = NULL;
 	const char *inventory_path = NULL, *audit_dir = NULL, *audit_key = NULL;
-	const char *state_path = NULL;
+	const char *state_path = NULL, *redis_url = NULL, *spool_dir = NULL;
 	bool want_stats = false, no_promisc = false;
 	uint64_t snaplen = 0, buffer = 0, max_flows = 0;
 	char err[1024];
+	struct delivery_stats rs = {0};
 	int opt, li = 0, status = 2;
 
 	opterr = 0; /* our own one-line message instead of getopt's */
@@ -381,6 +502,8 @@ int main(int argc, char **argv)
 		case OPT_AUDIT: audit_dir = optarg; break;
 		case OPT_AUDIT_KEY: audit_key = optarg; break;
 		case OPT_STATE: state_path = optarg; break;
+		case OPT_REDIS: redis_url = optarg; break;
+		case OPT_SPOOL: spool_dir = optarg; break;
 		case OPT_STATS: want_stats = true; break;
 		case OPT_NO_PROMISC: no_promisc = true; break;
 		case OPT_SNAPLEN:
@@ -404,10 +527,6 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case OPT_LATER:
-			fprintf(stderr, "tapir: --%s: not available in this version yet\n",
-				long_opts[li].name);
-			return 2;
 		default:
 			fprintf(stderr, "tapir: %s: unknown option or missing value (see tapir --help)\n",
 				argv[optind - 1]);
@@ -434,6 +553,16 @@ int main(int argc, char **argv)
 		alerts_path = cfg.output.alerts;
 	if (max_flows)
 		cfg.flows.max = (uint32_t)max_flows;
+	const char *redis_key = redis_url ? "--redis" : "output.redis.url";
+	if (!redis_url && cfg.output.redis.url[0])
+		redis_url = cfg.output.redis.url;
+	if (spool_dir && !redis_url) {
+		fprintf(stderr, "tapir: --spool needs Redis (--redis URL or output.redis.url)\n");
+		config_free(&cfg);
+		return 2;
+	}
+	if (!spool_dir && cfg.output.spool.dir[0])
+		spool_dir = cfg.output.spool.dir;
 	if (!!copts.file == !!copts.iface) {
 		fprintf(stderr, "tapir: give exactly one of -r CAPTURE or -i IFACE (see tapir --help)\n");
 		config_free(&cfg);
@@ -459,6 +588,13 @@ int main(int argc, char **argv)
 		status = 2;
 		goto done;
 	}
+	if (redis_url) {
+		int ds;
+		if (redis_start(out, &cfg, redis_key, redis_url, spool_dir, &ds) != 0) {
+			status = ds;
+			goto done;
+		}
+	}
 	if (audit_key && !audit_dir) {
 		fprintf(stderr, "tapir: --audit-key needs --audit DIR\n");
 		status = 2;
@@ -471,6 +607,10 @@ int main(int argc, char **argv)
 		ao.dir = audit_dir;
 		ao.key_path = audit_key;
 		ao.repair = true; /* after a crash: cut the torn tail, recorded in the log */
+		if (out->redis) { /* signed heads to Redis: a witness outside this machine */
+			ao.on_head = head_to_redis;
+			ao.on_head_ctx = out->redis;
+		}
 		out->audit = audit_open(&ao, &ast, err, sizeof err);
 		if (!out->audit) {
 			fprintf(stderr, "tapir: %s\n", err);
@@ -509,13 +649,11 @@ int main(int argc, char **argv)
 			setvbuf(out->events, NULL, _IOFBF, 1 << 20);
 	}
 	/* Alerts go to --alerts, or to standard output when there is no Redis to take them. */
-	if (alerts_path || !cfg.output.redis.url[0]) {
+	if (alerts_path || !redis_url) {
 		alerts = open_output("--alerts", alerts_path ? alerts_path : "-", &alerts_stdout);
 		if (!alerts)
 			goto done;
 	}
-	if (cfg.output.redis.url[0])
-		fprintf(stderr, "tapir: output.redis: delivery to Redis is not in this version yet\n");
 	out->alerts = alerts;
 	out->alerts_is_stdout = alerts_stdout;
 	out->sensor_name = cfg.sensor.name;
@@ -549,6 +687,10 @@ int main(int argc, char **argv)
 	su = r.setup; /* a reload may have replaced it */
 	health_tick(&r, r.last_ts);
 	engine_finish(out->engine, r.last_ts, output_alert, out);
+	if (out->redis) {
+		r.next_live_ms = 0; /* the final figures for the last heartbeat */
+		redis_tick(&r);
+	}
 	if (alerts && fflush(alerts) != 0) {
 		fprintf(stderr, "tapir: --alerts: write failed: %s\n", strerror(errno));
 		status = 1;
@@ -578,8 +720,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tapir: %s\n", err);
 		status = 1;
 	}
+	/* After the audit log's last signed head; alerts left undelivered stay spooled (said, not fatal). */
+	if (out->redis)
+		redis_stop(out, &rs);
 	if (want_stats)
-		print_stats(cap, sensor, out);
+		print_stats(cap, sensor, out, redis_url ? &rs : NULL);
 done:
 	if (out && out->events && !out->events_is_stdout)
 		fclose(out->events);
@@ -594,6 +739,8 @@ done:
 		engine_free(out->engine);
 		if (out->audit)
 			(void)audit_close(out->audit, NULL, 0);
+		if (out->redis)
+			redis_stop(out, &rs);
 	}
 	free(su);
 	free(out);

@@ -8,6 +8,10 @@
 #include "alert_json.h"
 #include "event_json.h"
 
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 static void write_line(struct output *o, FILE *f, const char *line, size_t n)
 {
 	if (fwrite(line, 1, n, f) != n)
@@ -33,11 +37,37 @@ void output_alert(void *ctx, const struct alert *a)
 				 a->detector, line, n - 1, &got) != 0)
 			o->audit_errors++;
 	}
+	if (o->redis)
+		delivery_alert(o->redis, line, n - 1);
 	if (o->alerts) {
 		write_line(o, o->alerts, line, n);
-		if (o->alerts_is_stdout)
-			fflush(o->alerts); /* someone is watching: do not sit on an alert */
+		/* Alerts are few and someone may be tailing the file: never sit on one. */
+		fflush(o->alerts);
 	}
+}
+
+void output_delivery_alert(struct output *o, uint64_t ts_us, const char *summary)
+{
+	struct alert a;
+	memset(&a, 0, sizeof a);
+	a.ts_us = ts_us;
+	snprintf(a.detector, sizeof a.detector, "delivery_backlog");
+	a.severity = ALERT_HIGH;
+	a.score = 0.9;
+	a.id_kind = ID_NONE;
+	snprintf(a.summary, sizeof a.summary, "%s", summary);
+	snprintf(a.evidence, sizeof a.evidence, "{}");
+	/* Unique without a replay's determinism: it depends on a wall-clock outage anyway. */
+	uint64_t h[2] = {ts_us ^ (uint64_t)getpid() << 32, o->alerts_written ^ (uint64_t)time(NULL) << 20};
+	for (int k = 0; k < 2; k++) {
+		uint64_t z = h[k] + 0x9e3779b97f4a7c15ull * (uint64_t)(k + 1);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		h[k] = z ^ (z >> 31);
+	}
+	snprintf(a.id, sizeof a.id, "%016llx%016llx", (unsigned long long)h[0],
+		 (unsigned long long)h[1]);
+	output_alert(o, &a);
 }
 
 void output_event(void *ctx, const struct api_event *ev)
@@ -47,15 +77,18 @@ void output_event(void *ctx, const struct api_event *ev)
 	static char line[EVENT_JSON_MAX];
 	enum routes_verdict verdict = ROUTES_NO_SPEC;
 	route[0] = '\0';
+	o->events_seen++;
 	if (o->routes)
 		verdict = routes_observe(o->routes, ev, route, sizeof route);
-	if (o->events || o->audit) {
+	if (o->events || o->audit || o->redis_events) {
 		size_t n = event_json(ev, o->routes ? route : NULL, line, sizeof line);
 		if (n == 0) {
 			o->too_long++;
 		} else {
 			if (o->events)
 				write_line(o, o->events, line, n);
+			if (o->redis_events)
+				delivery_event(o->redis, line, n - 1);
 			if (o->audit) {
 				const uint8_t *ip = ev->has_origin ? ev->origin_ip : ev->client_ip;
 				const char *who = ev->identity.kind == ID_NONE ? NULL : ev->identity.id;

@@ -14,6 +14,7 @@
 #include "../models/engine.h"
 #include "../models/routes.h"
 #include "audit.h"
+#include "delivery.h"
 
 struct output {
 	struct routes *routes;     /* owned by the caller */
@@ -24,6 +25,9 @@ struct output {
 	bool events_is_stdout;
 	FILE *alerts;              /* NULL: alerts are counted (and audited) only */
 	bool alerts_is_stdout;
+	struct delivery *redis;    /* owned by the caller; NULL: no Redis */
+	bool redis_events;         /* events go to Redis too (output.redis.events_stream) */
+	uint64_t events_seen;
 	uint64_t alerts_written;
 	uint64_t audit_errors;
 	uint64_t too_long;         /* records that did not fit the line buffer (never expected) */
@@ -35,6 +39,12 @@ void output_event(void *ctx, const struct api_event *ev);
 
 /* One alert from the engine (an engine_alert_fn: `ctx` is the struct output). */
 void output_alert(void *ctx, const struct alert *a);
+
+/*
+ * A sensor-level alert that delivery to Redis is in danger (the spool is
+ * near its cap): detector "delivery_backlog", at packet time `ts_us`.
+ */
+void output_delivery_alert(struct output *o, uint64_t ts_us, const char *summary);
 
 /* Writes the output counters as members of a JSON object (leading comma included). */
 void output_stats_json(const struct output *o, FILE *out);

@@ -43,6 +43,10 @@ printf 'flows:\n  idle_timeout: 5 minutes\n' >"$tmp/bad.yaml"
 expect bad-config 2 'bad.yaml:2:[0-9]+: flows.idle_timeout' -- -r "$cap" -c "$tmp/bad.yaml"
 expect check-config-bad 2 'bad.yaml:2:[0-9]+: flows.idle_timeout' -- check-config "$tmp/bad.yaml"
 expect check-config-example 0 '' -- check-config config/tapir.yaml
+printf 'output:\n  redis: {url: "rediss://:pw@cache:6380"}\n' >"$tmp/tls.yaml"
+expect check-config-redis-tls 2 'tls.yaml: output.redis.url: rediss:// \(TLS\)' -- check-config "$tmp/tls.yaml"
+expect redis-bad-url 2 '^tapir: --redis: bad Redis URL: the port' -- -r "$cap" --redis redis://h:99999
+expect spool-without-redis 2 '^tapir: --spool needs Redis' -- -r "$cap" --spool "$tmp/spool"
 expect version 0 '' -- --version
 expect filter-ok 0 '' -- -r "$cap" -f 'tcp port 8080' --events "$tmp/ev"
 

@@ -552,7 +552,9 @@ static const struct {
 	 ":2:3: capture.snaplenn: unknown key (expected one of: interface, filter, snaplen, buffer, "
 	 "promiscuous)"},
 	{"output:\n  redis:\n    urll: redis://x\n",
-	 ":3:5: output.redis.urll: unknown key (expected one of: url, channel, stream, stream_maxlen)"},
+	 ":3:5: output.redis.urll: unknown key (expected one of: url, channel, stream, stream_maxlen, "
+	 "events_stream, events_maxlen, audit_heads, heartbeat, connect_timeout, command_timeout, "
+	 "reconnect_max, drain_timeout)"},
 	{"capture:\n  <<: {snaplen: 100}\n",
 	 ":2:3: capture.\"<<\": unknown key (expected one of: interface, filter, snaplen, buffer, "
 	 "promiscuous)"},
@@ -601,6 +603,12 @@ static const struct {
 	 ":1:22: reassembly.memcap: 65GiB is out of range (64KiB..64GiB)"},
 	{"output: {redis: {stream_maxlen: 0}}\n",
 	 ":1:33: output.redis.stream_maxlen: 0 is out of range (1..1000000000)"},
+	{"output: {redis: {heartbeat: 10ms}}\n",
+	 ":1:29: output.redis.heartbeat: 10ms is out of range (1s..1h)"},
+	{"output: {spool: {max_size: 1KiB}}\n",
+	 ":1:28: output.spool.max_size: 1KiB is out of range (1MiB..1024GiB)"},
+	{"output: {spool: {dirr: /x}}\n",
+	 ":1:18: output.spool.dirr: unknown key (expected one of: dir, max_size)"},
 	/* booleans */
 	{"capture:\n  promiscuous: yes\n",
 	 ":2:16: capture.promiscuous: bad boolean \"yes\" (use true or false)"},
