@@ -22,8 +22,11 @@
 #include "capture.h"
 #include "inventory.h"
 #include "localtime.h"
+#include "logsink.h"
 #include "openapi.h"
 #include "output.h"
+#include "privdrop.h"
+#include "progress.h"
 #include "sensor.h"
 #include "setup.h"
 
@@ -60,7 +63,10 @@ struct run {
 	uint64_t last_ts;      /* packet time of the latest frame */
 	uint64_t next_health;  /* packet time of the next engine_health */
 	struct engine_health seen; /* cumulative figures at the last engine_health */
+	struct progress *progress; /* -r on a terminal: the status line */
 };
+
+static void print_stats(struct capture *cap, const struct sensor *s, const struct output *o);
 
 #define HEALTH_EVERY_US (10ull * 1000000) /* blind_spot looks at the sensor this often */
 
@@ -143,6 +149,12 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 		g_inventory_wanted = 0;
 		if (r->inventory_path)
 			write_inventory(r->out->routes, r->inventory_path);
+		print_stats(r->cap, r->sensor, r->out); /* the counters so far */
+	}
+	if (r->progress && progress_due(r->progress)) {
+		struct capture_stats cs;
+		capture_get_stats(r->cap, &cs);
+		progress_draw(r->progress, cs.file_bytes);
 	}
 	if (g_reload_wanted) {
 		g_reload_wanted = 0;
@@ -167,7 +179,10 @@ static void usage(FILE *f)
 		"  --audit DIR        append every event and alert to the tamper-evident audit log\n"
 		"  --audit-key FILE   Ed25519 key that signs its tree heads (tapir audit keygen FILE)\n"
 		"  --state PATH       load learned baselines from PATH at start, save them at exit\n"
-		"  --stats            counters as one JSON object on stderr at exit\n"
+		"  --stats            counters as one JSON object on stderr at exit (and on SIGUSR1)\n"
+		"  --user NAME        once the capture and outputs are open, run as this user\n"
+		"  --syslog           messages to syslog (daemon facility) instead of stderr\n"
+		"  --no-progress      no status line during -r on a terminal\n"
 		"  --snaplen N        live capture snapshot length (default 262144)\n"
 		"  --buffer SIZE      live capture kernel buffer (default 64MiB)\n"
 		"  --no-promisc       do not put the interface in promiscuous mode\n"
@@ -189,6 +204,9 @@ enum {
 	OPT_NO_PROMISC,
 	OPT_MAX_FLOWS,
 	OPT_VERSION,
+	OPT_USER,
+	OPT_SYSLOG,
+	OPT_NO_PROGRESS,
 	OPT_LATER,
 };
 
@@ -203,6 +221,9 @@ static const struct option long_opts[] = {
 	{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, 'h'},
+	{"user", required_argument, NULL, OPT_USER},
+	{"syslog", no_argument, NULL, OPT_SYSLOG},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	/* In the interface, arriving with their issues (Redis, audit log, state). */
 	{"redis", required_argument, NULL, OPT_LATER},
 	{"audit", required_argument, NULL, OPT_AUDIT},
@@ -321,6 +342,30 @@ static int save_state(const struct engine *e, const char *path)
 	return 0;
 }
 
+/*
+ * sensor.user: switch, then make sure what is still written after the switch
+ * can be (see privdrop.h). Returns 0, or the exit status.
+ */
+static int drop_privileges(const struct privdrop *d, const char *audit_dir,
+			   const char *state_path, const char *inventory_path)
+{
+	char err[1024];
+	int rc = privdrop_apply(d, err, sizeof err);
+	if (rc == 0 && audit_dir)
+		rc = privdrop_check_dir(d, "--audit", audit_dir, true, err, sizeof err);
+	if (rc == 0 && state_path)
+		rc = privdrop_check_dir(d, "--state", state_path, false, err, sizeof err);
+	if (rc == 0 && inventory_path)
+		rc = privdrop_check_dir(d, "--inventory", inventory_path, false, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "tapir: %s\n", err);
+		return rc;
+	}
+	fprintf(stderr, "tapir: running as user %s (uid %u, gid %u)\n", d->name, (unsigned)d->uid,
+		(unsigned)d->gid);
+	return 0;
+}
+
 static int check_config(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -362,8 +407,10 @@ int main(int argc, char **argv)
 	struct capture_opts copts = {0};
 	const char *config_path = NULL, *events_path = NULL, *alerts_path = NULL;
 	const char *inventory_path = NULL, *audit_dir = NULL, *audit_key = NULL;
-	const char *state_path = NULL;
-	bool want_stats = false, no_promisc = false;
+	const char *state_path = NULL, *user = NULL, *user_key = "--user";
+	bool want_stats = false, no_promisc = false, want_syslog = false, no_progress = false;
+	struct logsink *logsink = NULL;
+	struct privdrop drop = {0};
 	uint64_t snaplen = 0, buffer = 0, max_flows = 0;
 	char err[1024];
 	int opt, li = 0, status = 2;
@@ -383,6 +430,9 @@ int main(int argc, char **argv)
 		case OPT_STATE: state_path = optarg; break;
 		case OPT_STATS: want_stats = true; break;
 		case OPT_NO_PROMISC: no_promisc = true; break;
+		case OPT_USER: user = optarg; break;
+		case OPT_SYSLOG: want_syslog = true; break;
+		case OPT_NO_PROGRESS: no_progress = true; break;
 		case OPT_SNAPLEN:
 			if (parse_uint("--snaplen", optarg, 64, 262144, &snaplen))
 				return 2;
@@ -442,6 +492,18 @@ int main(int argc, char **argv)
 	copts.snaplen = snaplen ? (int)snaplen : (int)cfg.capture.snaplen;
 	copts.buffer_bytes = buffer ? buffer : cfg.capture.buffer;
 	copts.promiscuous = no_promisc ? false : cfg.capture.promiscuous;
+	if (!user && cfg.sensor.user[0]) {
+		user = cfg.sensor.user;
+		user_key = "sensor.user";
+	}
+	if (want_syslog || cfg.sensor.log == CONFIG_LOG_SYSLOG) {
+		logsink = logsink_start(err, sizeof err);
+		if (!logsink) {
+			fprintf(stderr, "tapir: %s\n", err);
+			config_free(&cfg);
+			return 1;
+		}
+	}
 
 	struct output *out = calloc(1, sizeof *out);
 	struct setup *su = calloc(1, sizeof *su);
@@ -459,6 +521,14 @@ int main(int argc, char **argv)
 		status = 2;
 		goto done;
 	}
+	if (user && privdrop_prepare(&drop, user, user_key, err, sizeof err) != 0) {
+		fprintf(stderr, "tapir: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	if (user && !drop.needed)
+		fprintf(stderr, "tapir: warning: %s %s: not running as root, nothing to drop; "
+			"staying uid %u\n", user_key, user, (unsigned)getuid());
 	if (audit_key && !audit_dir) {
 		fprintf(stderr, "tapir: --audit-key needs --audit DIR\n");
 		status = 2;
@@ -527,6 +597,13 @@ int main(int argc, char **argv)
 		goto done;
 	}
 
+	/* Everything that needs root is open: the interface, the outputs, the audit log. */
+	if (drop.needed) {
+		status = drop_privileges(&drop, audit_dir, state_path, inventory_path);
+		if (status)
+			goto done;
+	}
+
 	g_capture = cap;
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
@@ -542,7 +619,13 @@ int main(int argc, char **argv)
 	struct run r = {.sensor = sensor, .link = capture_link(cap),
 			.inventory_path = inventory_path, .config_path = config_path, .setup = su,
 			.out = out, .cap = cap};
+	if (copts.file && !no_progress && isatty(2)) {
+		struct capture_stats cs;
+		capture_get_stats(cap, &cs);
+		r.progress = progress_new(stderr, cs.file_size);
+	}
 	status = capture_run(cap, on_frame, &r, err, sizeof err);
+	progress_end(r.progress);
 	if (status)
 		fprintf(stderr, "tapir: %s\n", err);
 	sensor_finish(sensor);
@@ -598,5 +681,6 @@ done:
 	free(su);
 	free(out);
 	config_free(&cfg);
+	logsink_stop(logsink);
 	return status;
 }

@@ -1,0 +1,56 @@
+/*
+ * privdrop.h - give up root once the capture and the outputs are open
+ * (sensor.user, --user).
+ *
+ * The order, as tcpdump -Z does it: look the user up before anything is
+ * opened (an unknown user is a configuration error), open the interface and
+ * every file as root, then privdrop_apply(). Only a process running as root
+ * drops; any other process keeps its identity and the caller says so (tcpdump
+ * ignores -Z silently when not root; tapir warns).
+ *
+ * What the unprivileged user must still be able to do, checked by
+ * privdrop_check_dir() right after the drop so that a mistake shows at start
+ * and not hours later at exit: create files in the audit directory (new
+ * segments, index files) and in the directories of --state and --inventory
+ * (both are written beside and renamed over, which needs write permission on
+ * the directory, not on the file). Files already open (--events, --alerts,
+ * the audit segment in use) keep working through their descriptors.
+ */
+#ifndef TAPIR_PRIVDROP_H
+#define TAPIR_PRIVDROP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct privdrop {
+	char name[33];
+	uid_t uid;
+	gid_t gid;
+	bool needed;   /* running as root: privdrop_apply() will switch */
+};
+
+/*
+ * Looks up `user`; `key` names where it came from ("sensor.user", "--user")
+ * for the message. Returns 0 (p->needed false when not running as root), or
+ * 2 with "KEY: no such user "NAME"" in err.
+ */
+int privdrop_prepare(struct privdrop *p, const char *user, const char *key, char *err,
+		     size_t errlen);
+
+/*
+ * Supplementary groups of the user, its group, its uid (real, effective and
+ * saved), no new privileges. Then verifies that root cannot be regained
+ * (setuid(0) fails) and that no capability is left. Returns 0, or 1 with err.
+ */
+int privdrop_apply(const struct privdrop *p, char *err, size_t errlen);
+
+/*
+ * After the drop: may this process create and rename files in the directory
+ * of `path` (is_dir false) or in `path` itself (is_dir true)? Returns 0, or 2
+ * with "FLAG PATH: directory DIR is not writable by user NAME" in err.
+ */
+int privdrop_check_dir(const struct privdrop *p, const char *flag, const char *path, bool is_dir,
+		       char *err, size_t errlen);
+
+#endif
