@@ -33,7 +33,8 @@ struct privdrop {
 /*
  * Looks up `user`; `key` names where it came from ("sensor.user", "--user")
  * for the message. Returns 0 (p->needed false when not running as root), or
- * 2 with "KEY: no such user "NAME"" in err.
+ * 2 with "KEY: no such user "NAME"" (or a user of uid 0, which would drop
+ * nothing) in err.
  */
 int privdrop_prepare(struct privdrop *p, const char *user, const char *key, char *err,
 		     size_t errlen);

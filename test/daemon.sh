@@ -34,6 +34,27 @@ rc=$?
 [ $rc -eq 2 ] && grep -q 'bad.yaml:2:9: sensor.user: bad user name' "$tmp/o"
 check config-user-bad $? "rc $rc: $(cat "$tmp/o")"
 
+# ---- make install (DESTDIR, PREFIX, SYSCONFDIR) and the systemd unit ----
+make -s install DESTDIR="$tmp/d" PREFIX=/opt/tp SYSCONFDIR=/etc/tp >"$tmp/o" 2>&1 &&
+	[ -x "$tmp/d/opt/tp/bin/tapir" ] && [ -s "$tmp/d/etc/tp/tapir/tapir.yaml" ] &&
+	grep -q '^ExecStart=/opt/tp/bin/tapir -c /etc/tp/tapir/tapir.yaml' \
+		"$tmp/d/opt/tp/lib/systemd/system/tapir.service" &&
+	cmp -s config/tapir-daemon.yaml "$tmp/d/etc/tp/tapir/tapir.yaml"
+check make-install $? "$(tail -n 3 "$tmp/o"; find "$tmp/d" -type f)"
+echo "sensor: {name: mine}" >"$tmp/d/etc/tp/tapir/tapir.yaml"
+make -s install DESTDIR="$tmp/d" PREFIX=/opt/tp SYSCONFDIR=/etc/tp >"$tmp/o" 2>&1 &&
+	grep -q mine "$tmp/d/etc/tp/tapir/tapir.yaml"
+check make-install-keeps-config $? "an existing tapir.yaml was replaced"
+if command -v systemd-analyze >/dev/null; then
+	# Installed for real under $tmp, so that the unit's ExecStart exists.
+	make -s install PREFIX="$tmp/p" SYSCONFDIR="$tmp/etc" >"$tmp/o" 2>&1 &&
+		systemd-analyze verify "$tmp/p/lib/systemd/system/tapir.service" >"$tmp/o" 2>&1 &&
+		[ ! -s "$tmp/o" ]
+	check systemd-unit-verifies $? "$(head -c 400 "$tmp/o")"
+else
+	echo "skip daemon:systemd-unit-verifies: no systemd-analyze (package systemd)"
+fi
+
 # ---- sensor.user: unknown, uid 0, not root ----
 printf 'sensor:\n  user: tapir-no-such-user\n' >"$tmp/nouser.yaml"
 "$tapir" -r "$pcap" -c "$tmp/nouser.yaml" --events /dev/null --alerts /dev/null >"$tmp/o" 2>&1
