@@ -3,7 +3,7 @@
  *
  * The rate is the average since the start (bytes done / wall time), which
  * is steady enough on a sequential file read and needs no history. Sizes
- * are decimal megabytes and gigabytes, as file managers show file sizes.
+ * are decimal megabytes, or gigabytes from 1 GB, as file managers show them.
  */
 #include "progress.h"
 
@@ -45,9 +45,10 @@ bool progress_due(struct progress *p)
 	return now_ms() >= p->next_ms;
 }
 
-static void format_size(char *buf, size_t cap, uint64_t bytes)
+/* In the unit of the total, so that both figures read alike. */
+static void format_size(char *buf, size_t cap, uint64_t bytes, uint64_t total)
 {
-	if (bytes >= 10000000000ull)
+	if (total >= 1000000000ull)
 		snprintf(buf, cap, "%.1f GB", (double)bytes / 1e9);
 	else
 		snprintf(buf, cap, "%.1f MB", (double)bytes / 1e6);
@@ -58,8 +59,8 @@ void progress_format(char *buf, size_t cap, uint64_t done, uint64_t total, doubl
 	char d[32], t[32];
 	if (done > total)
 		done = total;
-	format_size(d, sizeof d, done);
-	format_size(t, sizeof t, total);
+	format_size(d, sizeof d, done, total);
+	format_size(t, sizeof t, total, total);
 	unsigned pct = total ? (unsigned)(done * 100 / total) : 100;
 	if (seconds < 0.001 || done == 0) {
 		snprintf(buf, cap, "tapir: %s of %s  %u%%", d, t, pct);

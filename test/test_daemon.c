@@ -16,9 +16,12 @@
 static void test_progress_format(void)
 {
 	char b[160];
-	/* 300 MB of 1 GB in 2 s: 150 MB/s, 700 MB left = 4.67 s -> 0:05. */
+	/* 300 MB of 900 MB in 2 s: 150 MB/s, 600 MB left = 4 s. */
+	progress_format(b, sizeof b, 300000000, 900000000, 2.0);
+	CHECK_STR(b, "tapir: 300.0 MB of 900.0 MB  33%  150.0 MB/s  0:04 left");
+	/* 0.3 GB of 1 GB in 2 s: 700 MB left = 4.67 s -> 0:05. */
 	progress_format(b, sizeof b, 300000000, 1000000000, 2.0);
-	CHECK_STR(b, "tapir: 300.0 MB of 1000.0 MB  30%  150.0 MB/s  0:05 left");
+	CHECK_STR(b, "tapir: 0.3 GB of 1.0 GB  30%  150.0 MB/s  0:05 left");
 	/* Large files in GB; minutes of time left. */
 	progress_format(b, sizeof b, 12000000000ull, 48000000000ull, 120.0);
 	CHECK_STR(b, "tapir: 12.0 GB of 48.0 GB  25%  100.0 MB/s  6:00 left");
