@@ -344,12 +344,19 @@ static int save_state(const struct engine *e, const char *path)
 
 /*
  * sensor.user: switch, then make sure what is still written after the switch
- * can be (see privdrop.h). Returns 0, or the exit status.
+ * can be (see privdrop.h); not root: give up capabilities. Returns 0, or the
+ * exit status.
  */
 static int drop_privileges(const struct privdrop *d, const char *audit_dir,
 			   const char *state_path, const char *inventory_path)
 {
 	char err[1024];
+	if (!d->needed) {
+		int rc = privdrop_caps(err, sizeof err);
+		if (rc)
+			fprintf(stderr, "tapir: %s\n", err);
+		return rc;
+	}
 	int rc = privdrop_apply(d, err, sizeof err);
 	if (rc == 0 && audit_dir)
 		rc = privdrop_check_dir(d, "--audit", audit_dir, true, err, sizeof err);
@@ -527,8 +534,9 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (user && !drop.needed)
-		fprintf(stderr, "tapir: warning: %s %s: not running as root, nothing to drop; "
-			"staying uid %u\n", user_key, user, (unsigned)getuid());
+		fprintf(stderr, "tapir: warning: %s %s: not running as root, staying uid %u "
+			"(capabilities are given up once the capture is open)\n", user_key, user,
+			(unsigned)getuid());
 	if (audit_key && !audit_dir) {
 		fprintf(stderr, "tapir: --audit-key needs --audit DIR\n");
 		status = 2;
@@ -598,7 +606,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Everything that needs root is open: the interface, the outputs, the audit log. */
-	if (drop.needed) {
+	if (user) {
 		status = drop_privileges(&drop, audit_dir, state_path, inventory_path);
 		if (status)
 			goto done;

@@ -64,6 +64,24 @@ static bool no_capabilities(void)
 	return true;
 }
 
+int privdrop_caps(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	memset(d, 0, sizeof d);
+	/* Lowering is always allowed; the ambient set goes first (it must stay within). */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 ||
+	    syscall(SYS_capset, &h, d) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(err, errlen, "cannot give up capabilities: %s", strerror(errno));
+		return 1;
+	}
+	if (!no_capabilities()) {
+		snprintf(err, errlen, "capabilities are still held after giving them up");
+		return 1;
+	}
+	return 0;
+}
+
 int privdrop_apply(const struct privdrop *p, char *err, size_t errlen)
 {
 	if (initgroups(p->name, p->gid) != 0) {

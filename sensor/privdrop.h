@@ -5,8 +5,9 @@
  * The order, as tcpdump -Z does it: look the user up before anything is
  * opened (an unknown user is a configuration error), open the interface and
  * every file as root, then privdrop_apply(). Only a process running as root
- * drops; any other process keeps its identity and the caller says so (tcpdump
- * ignores -Z silently when not root; tapir warns).
+ * switches; any other process keeps its identity and the caller says so
+ * (tcpdump ignores -Z silently when not root; tapir warns), but still gives
+ * up the capabilities it was started with (privdrop_caps()).
  *
  * What the unprivileged user must still be able to do, checked by
  * privdrop_check_dir() right after the drop so that a mistake shows at start
@@ -45,6 +46,13 @@ int privdrop_prepare(struct privdrop *p, const char *user, const char *key, char
  * (setuid(0) fails) and that no capability is left. Returns 0, or 1 with err.
  */
 int privdrop_apply(const struct privdrop *p, char *err, size_t errlen);
+
+/*
+ * Not root, but given capabilities (systemd AmbientCapabilities=, setcap):
+ * gives them all up (permitted, effective, inheritable, ambient) and sets
+ * no_new_privs. Returns 0, or 1 with err.
+ */
+int privdrop_caps(char *err, size_t errlen);
 
 /*
  * After the drop: may this process create and rename files in the directory

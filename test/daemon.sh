@@ -71,7 +71,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	setpriv --reuid=nobody --regid=nogroup --clear-groups "$tapir" -r "$pcap" --user nobody \
 		--events /dev/null --alerts /dev/null >"$tmp/o" 2>&1
 	rc=$?
-	[ $rc -eq 0 ] && grep -q '^tapir: warning: --user nobody: not running as root, nothing to drop; staying uid 65534$' "$tmp/o"
+	[ $rc -eq 0 ] && grep -q '^tapir: warning: --user nobody: not running as root, staying uid 65534 (capabilities are given up once the capture is open)$' "$tmp/o"
 	check user-not-root-warns $? "rc $rc: $(cat "$tmp/o")"
 	# State written by rename in a directory the user cannot write: refused at start.
 	mkdir "$tmp/rootonly" && chmod 755 "$tmp/rootonly"
@@ -249,3 +249,25 @@ records=$(cat "$out/ev" "$out/al" | wc -l)
 "$tapir" audit head "$out/audit" >"$tmp/head" 2>&1
 python3 -c 'import json,sys; h=json.load(open(sys.argv[1])); sys.exit(0 if h["signed"] and h["reason"] == "close" and h["tree_size"] == int(sys.argv[2]) else 1)' "$tmp/head" "$records"
 check sigterm-audit-head-signed $? "$records records written, head: $(cat "$tmp/head")"
+
+# Not root, started with capabilities (as systemd's AmbientCapabilities= with
+# User=): no switch, but nothing is left once the capture is open.
+$CLI setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+net_raw,+net_admin \
+	--ambient-caps=+net_raw,+net_admin "$tapir" -i tapir-c0 --user nobody --events "$out/ev2" \
+	--alerts /dev/null 2>"$tmp/err" &
+tpid=$!
+wait_err "capturing on tapir-c0"
+st=/proc/$tpid/status
+grep -q "warning: --user nobody: not running as root" "$tmp/err" &&
+	grep -Eq '^Uid:\s+65534\s+65534\s+65534\s+65534$' "$st" &&
+	grep -Eq '^CapPrm:\s+0+$' "$st" && grep -Eq '^CapEff:\s+0+$' "$st" &&
+	grep -Eq '^CapAmb:\s+0+$' "$st" && grep -Eq '^CapInh:\s+0+$' "$st"
+check caps-given-up-when-not-root $? "$(grep -E '^(Uid|Cap)' "$st" | tr '\n' ' ') $(tail -n 2 "$tmp/err")"
+$C http://198.18.1.1:8000/v1/users/99
+sleep 0.3
+kill -TERM "$tpid"
+wait "$tpid"
+rc=$?
+tpid=
+[ "$rc" -eq 0 ] && grep -q '"path":"/v1/users/99"' "$out/ev2"
+check caps-given-up-still-captures $? "exit $rc, $(wc -l <"$out/ev2") events: $(tail -n 2 "$tmp/err")"
