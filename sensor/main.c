@@ -342,37 +342,6 @@ static int save_state(const struct engine *e, const char *path)
 	return 0;
 }
 
-/*
- * sensor.user: switch, then make sure what is still written after the switch
- * can be (see privdrop.h); not root: give up capabilities. Returns 0, or the
- * exit status.
- */
-static int drop_privileges(const struct privdrop *d, const char *audit_dir,
-			   const char *state_path, const char *inventory_path)
-{
-	char err[1024];
-	if (!d->needed) {
-		int rc = privdrop_caps(err, sizeof err);
-		if (rc)
-			fprintf(stderr, "tapir: %s\n", err);
-		return rc;
-	}
-	int rc = privdrop_apply(d, err, sizeof err);
-	if (rc == 0 && audit_dir)
-		rc = privdrop_check_dir(d, "--audit", audit_dir, true, err, sizeof err);
-	if (rc == 0 && state_path)
-		rc = privdrop_check_dir(d, "--state", state_path, false, err, sizeof err);
-	if (rc == 0 && inventory_path)
-		rc = privdrop_check_dir(d, "--inventory", inventory_path, false, err, sizeof err);
-	if (rc) {
-		fprintf(stderr, "tapir: %s\n", err);
-		return rc;
-	}
-	fprintf(stderr, "tapir: running as user %s (uid %u, gid %u)\n", d->name, (unsigned)d->uid,
-		(unsigned)d->gid);
-	return 0;
-}
-
 static int check_config(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -607,9 +576,14 @@ int main(int argc, char **argv)
 
 	/* Everything that needs root is open: the interface, the outputs, the audit log. */
 	if (user) {
-		status = drop_privileges(&drop, audit_dir, state_path, inventory_path);
-		if (status)
+		status = privdrop_finish(&drop, audit_dir, state_path, inventory_path, err, sizeof err);
+		if (status) {
+			fprintf(stderr, "tapir: %s\n", err);
 			goto done;
+		}
+		if (drop.needed)
+			fprintf(stderr, "tapir: running as user %s (uid %u, gid %u)\n", drop.name,
+				(unsigned)drop.uid, (unsigned)drop.gid);
 	}
 
 	g_capture = cap;

@@ -125,3 +125,18 @@ int privdrop_check_dir(const struct privdrop *p, const char *flag, const char *p
 		 strerror(errno));
 	return 2;
 }
+
+int privdrop_finish(const struct privdrop *p, const char *audit_dir, const char *state_path,
+		    const char *inventory_path, char *err, size_t errlen)
+{
+	if (!p->needed)
+		return privdrop_caps(err, errlen);
+	int rc = privdrop_apply(p, err, errlen);
+	if (rc == 0 && audit_dir)
+		rc = privdrop_check_dir(p, "--audit", audit_dir, true, err, errlen);
+	if (rc == 0 && state_path)
+		rc = privdrop_check_dir(p, "--state", state_path, false, err, errlen);
+	if (rc == 0 && inventory_path)
+		rc = privdrop_check_dir(p, "--inventory", inventory_path, false, err, errlen);
+	return rc;
+}

@@ -62,4 +62,14 @@ int privdrop_caps(char *err, size_t errlen);
 int privdrop_check_dir(const struct privdrop *p, const char *flag, const char *path, bool is_dir,
 		       char *err, size_t errlen);
 
+/*
+ * The whole step, once everything that needs root is open: as root,
+ * privdrop_apply() then privdrop_check_dir() on the audit directory and the
+ * directories of the state and inventory files (each may be NULL); not root,
+ * privdrop_caps(). Returns 0, or the exit status (1, or 2 for a directory the
+ * user cannot write) with err.
+ */
+int privdrop_finish(const struct privdrop *p, const char *audit_dir, const char *state_path,
+		    const char *inventory_path, char *err, size_t errlen);
+
 #endif
