@@ -4,6 +4,8 @@
 #   make check    ASan+UBSan build, unit tests, pcap golden and oracle tests, live test
 #   make demo     replay the bundled demo capture and show what tapir found
 #   make bench    throughput against the libpcap null loop and tshark, module benchmarks
+#   make install  the binary, the systemd unit, a sample /etc/tapir/tapir.yaml
+#                 (PREFIX=/usr/local, SYSCONFDIR=/etc, DESTDIR honoured)
 #   make clean
 
 CC      ?= cc
@@ -21,7 +23,11 @@ SAN_OBJ  = $(LIB_SRC:%.c=build/san/%.o)
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 TESTS    = $(TEST_SRC:test/%.c=build/san/%)
 
-.PHONY: all check demo bench eval clean deps
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+
+.PHONY: all check demo bench eval clean deps install
 
 all: deps build/tapir
 
@@ -71,6 +77,20 @@ eval:
 	@sh test/ensure-deps.sh demo
 	@$(MAKE) --no-print-directory build/tapir build/tapir-sim
 	@python3 test/eval.py
+
+# An existing /etc/tapir/tapir.yaml is kept; the unit names the installed binary.
+install: build/tapir
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/tapir \
+		$(DESTDIR)$(PREFIX)/share/doc/tapir
+	install -m 0755 build/tapir $(DESTDIR)$(PREFIX)/bin/tapir
+	sed -e 's|/usr/local/bin/tapir|$(PREFIX)/bin/tapir|' \
+		-e 's|/usr/local/share/doc/tapir|$(PREFIX)/share/doc/tapir|' \
+		-e 's|/etc/tapir/|$(SYSCONFDIR)/tapir/|g' config/tapir.service >build/tapir.service
+	install -m 0644 build/tapir.service $(DESTDIR)$(UNITDIR)/tapir.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tapir/tapir.yaml ] || \
+		install -m 0640 config/tapir-daemon.yaml $(DESTDIR)$(SYSCONFDIR)/tapir/tapir.yaml
+	install -m 0644 README.md config/tapir.yaml config/tapir-daemon.yaml \
+		$(DESTDIR)$(PREFIX)/share/doc/tapir/
 
 clean:
 	rm -rf build

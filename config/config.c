@@ -74,6 +74,7 @@ enum kind {
 	K_NAMES,     /* sequence of header (or, F_COOKIE, cookie) names into struct config_names */
 	K_JWT_KEYS,  /* sequence of {file, format, kid, alg} into struct config_identity */
 	K_CIDRS,     /* sequence of ADDRESS[/PREFIX] into struct config_identity */
+	K_LOG,       /* stderr or syslog into enum config_log */
 };
 
 #define F_MULTILINE 1u /* tabs and line breaks allowed (BPF filters) */
@@ -358,6 +359,23 @@ static int check_name(struct ctx *c, const yaml_node_t *n, const char *s)
 	return 0;
 }
 
+/* A user name as useradd(8) accepts it; whether it exists is checked at start-up. */
+static int check_user(struct ctx *c, const yaml_node_t *n, const char *s)
+{
+	char q[QUOTE_SIZE];
+	const char *p;
+
+	for (p = s; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || (*p == '-' && p != s))
+			continue;
+		return yamldoc_fail(&c->d, n, "bad user name %s (1-32 of A-Z a-z 0-9 . _ -, "
+				    "not starting with -)",
+				    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
+	}
+	return 0;
+}
+
 /* The URL may hold a password: it is never echoed. */
 static int check_redis_url(struct ctx *c, const yaml_node_t *n, const char *s)
 {
@@ -431,6 +449,9 @@ static int check_timezone(struct ctx *c, const yaml_node_t *n, const char *s)
 static const struct key sensor_keys[] = {
 	{.name = "name", .kind = K_STR, .off = OFF(sensor.name), .max = CAP(sensor.name),
 	 .check = check_name},
+	{.name = "user", .kind = K_STR, .off = OFF(sensor.user), .max = CAP(sensor.user),
+	 .check = check_user},
+	{.name = "log", .kind = K_LOG, .off = OFF(sensor.log)},
 	{0},
 };
 
@@ -1182,6 +1203,20 @@ static int set_bool(struct ctx *c, const struct key *k, const yaml_node_t *n, co
 	return 0;
 }
 
+static int set_log(struct ctx *c, const struct key *k, const yaml_node_t *n, const char *s)
+{
+	char q[QUOTE_SIZE];
+
+	if (strcmp(s, "stderr") == 0)
+		*(enum config_log *)field(c, k) = CONFIG_LOG_STDERR;
+	else if (strcmp(s, "syslog") == 0)
+		*(enum config_log *)field(c, k) = CONFIG_LOG_SYSLOG;
+	else
+		return yamldoc_fail(&c->d, n, "bad log destination %s (use stderr or syslog)",
+				    yamldoc_quote(&c->d, q, sizeof q, s, strlen(s)));
+	return 0;
+}
+
 static const char *what_of(enum kind kind)
 {
 	switch (kind) {
@@ -1196,6 +1231,8 @@ static const char *what_of(enum kind kind)
 		return "true or false";
 	case K_HHMM:
 		return "a time of day";
+	case K_LOG:
+		return "stderr or syslog";
 	default:
 		return "a string";
 	}
@@ -1231,6 +1268,8 @@ static int walk_value(struct ctx *c, const struct key *k, const yaml_node_t *n)
 		return set_bool(c, k, n, s);
 	case K_STR:
 		return set_string(c, k, n, s);
+	case K_LOG:
+		return set_log(c, k, n, s);
 	case K_HHMM:
 		return set_hhmm(c, k, n, s);
 	default:

@@ -28,8 +28,15 @@
 /* Most api.sensitive entries accepted. */
 #define CONFIG_SENSITIVE_MAX 4096
 
+enum config_log {
+	CONFIG_LOG_STDERR,          /* messages on standard error */
+	CONFIG_LOG_SYSLOG,          /* messages to syslog, facility daemon */
+};
+
 struct config_sensor {
 	char name[64];              /* 1-63 of [A-Za-z0-9._-]; the "sensor" field of alerts */
+	char user[33];              /* live capture: drop to this user once open; "" = stay */
+	enum config_log log;
 };
 
 struct config_capture {

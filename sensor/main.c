@@ -24,8 +24,11 @@
 #include "redis_url.h"
 #include "inventory.h"
 #include "localtime.h"
+#include "logsink.h"
 #include "openapi.h"
 #include "output.h"
+#include "privdrop.h"
+#include "progress.h"
 #include "sensor.h"
 #include "setup.h"
 
@@ -63,7 +66,11 @@ struct run {
 	uint64_t next_health;  /* packet time of the next engine_health */
 	uint64_t next_live_ms; /* wall time (monotonic) of the next Redis liveness update */
 	struct engine_health seen; /* cumulative figures at the last engine_health */
+	struct progress *progress; /* -r on a terminal: the status line */
 };
+
+static void print_stats(struct capture *cap, const struct sensor *s, const struct output *o,
+			const struct delivery_stats *rs);
 
 #define HEALTH_EVERY_US (10ull * 1000000) /* blind_spot looks at the sensor this often */
 
@@ -182,6 +189,16 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 		g_inventory_wanted = 0;
 		if (r->inventory_path)
 			write_inventory(r->out->routes, r->inventory_path);
+		struct delivery_stats rs;
+		if (r->out->redis)
+			delivery_get_stats(r->out->redis, &rs);
+		/* the counters so far */
+		print_stats(r->cap, r->sensor, r->out, r->out->redis ? &rs : NULL);
+	}
+	if (r->progress && progress_due(r->progress)) {
+		struct capture_stats cs;
+		capture_get_stats(r->cap, &cs);
+		progress_draw(r->progress, cs.file_bytes);
 	}
 	if (g_reload_wanted) {
 		g_reload_wanted = 0;
@@ -210,7 +227,10 @@ static void usage(FILE *f)
 		"  --redis URL        publish alerts to Redis: redis://[[user]:password@]host[:port][/db]\n"
 		"  --spool DIR        alerts wait here while Redis is unreachable (delivered in order later)\n"
 		"  --state PATH       load learned baselines from PATH at start, save them at exit\n"
-		"  --stats            counters as one JSON object on stderr at exit\n"
+		"  --stats            counters as one JSON object on stderr at exit (and on SIGUSR1)\n"
+		"  --user NAME        once the capture and outputs are open, run as this user\n"
+		"  --syslog           messages to syslog (daemon facility) instead of stderr\n"
+		"  --no-progress      no status line during -r on a terminal\n"
 		"  --snaplen N        live capture snapshot length (default 262144)\n"
 		"  --buffer SIZE      live capture kernel buffer (default 64MiB)\n"
 		"  --no-promisc       do not put the interface in promiscuous mode\n"
@@ -234,6 +254,9 @@ enum {
 	OPT_VERSION,
 	OPT_REDIS,
 	OPT_SPOOL,
+	OPT_USER,
+	OPT_SYSLOG,
+	OPT_NO_PROGRESS,
 };
 
 static const struct option long_opts[] = {
@@ -247,6 +270,9 @@ static const struct option long_opts[] = {
 	{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, 'h'},
+	{"user", required_argument, NULL, OPT_USER},
+	{"syslog", no_argument, NULL, OPT_SYSLOG},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"redis", required_argument, NULL, OPT_REDIS},
 	{"audit", required_argument, NULL, OPT_AUDIT},
 	{"audit-key", required_argument, NULL, OPT_AUDIT_KEY},
@@ -483,7 +509,10 @@ int main(int argc, char **argv)
 	const char *config_path = NULL, *events_path = NULL, *alerts_path = NULL;
 	const char *inventory_path = NULL, *audit_dir = NULL, *audit_key = NULL;
 	const char *state_path = NULL, *redis_url = NULL, *spool_dir = NULL;
-	bool want_stats = false, no_promisc = false;
+	const char *user = NULL, *user_key = "--user";
+	bool want_stats = false, no_promisc = false, want_syslog = false, no_progress = false;
+	struct logsink *logsink = NULL;
+	struct privdrop drop = {0};
 	uint64_t snaplen = 0, buffer = 0, max_flows = 0;
 	char err[1024];
 	struct delivery_stats rs = {0};
@@ -506,6 +535,9 @@ int main(int argc, char **argv)
 		case OPT_SPOOL: spool_dir = optarg; break;
 		case OPT_STATS: want_stats = true; break;
 		case OPT_NO_PROMISC: no_promisc = true; break;
+		case OPT_USER: user = optarg; break;
+		case OPT_SYSLOG: want_syslog = true; break;
+		case OPT_NO_PROGRESS: no_progress = true; break;
 		case OPT_SNAPLEN:
 			if (parse_uint("--snaplen", optarg, 64, 262144, &snaplen))
 				return 2;
@@ -571,6 +603,18 @@ int main(int argc, char **argv)
 	copts.snaplen = snaplen ? (int)snaplen : (int)cfg.capture.snaplen;
 	copts.buffer_bytes = buffer ? buffer : cfg.capture.buffer;
 	copts.promiscuous = no_promisc ? false : cfg.capture.promiscuous;
+	if (!user && cfg.sensor.user[0]) {
+		user = cfg.sensor.user;
+		user_key = "sensor.user";
+	}
+	if (want_syslog || cfg.sensor.log == CONFIG_LOG_SYSLOG) {
+		logsink = logsink_start(err, sizeof err);
+		if (!logsink) {
+			fprintf(stderr, "tapir: %s\n", err);
+			config_free(&cfg);
+			return 1;
+		}
+	}
 
 	struct output *out = calloc(1, sizeof *out);
 	struct setup *su = calloc(1, sizeof *su);
@@ -588,6 +632,15 @@ int main(int argc, char **argv)
 		status = 2;
 		goto done;
 	}
+	if (user && privdrop_prepare(&drop, user, user_key, err, sizeof err) != 0) {
+		fprintf(stderr, "tapir: %s\n", err);
+		status = 2;
+		goto done;
+	}
+	if (user && !drop.needed)
+		fprintf(stderr, "tapir: warning: %s %s: not running as root, staying uid %u "
+			"(capabilities are given up once the capture is open)\n", user_key, user,
+			(unsigned)getuid());
 	if (redis_url) {
 		int ds;
 		if (redis_start(out, &cfg, redis_key, redis_url, spool_dir, &ds) != 0) {
@@ -665,6 +718,21 @@ int main(int argc, char **argv)
 		goto done;
 	}
 
+	/* Everything that needs root is open: the interface, the outputs, the audit log. */
+	if (user) {
+		status = privdrop_finish(&drop, audit_dir, state_path, inventory_path, err, sizeof err);
+		/* The spool compacts through a new file in its directory. */
+		if (status == 0 && drop.needed && out->redis && spool_dir)
+			status = privdrop_check_dir(&drop, "--spool", spool_dir, true, err, sizeof err);
+		if (status) {
+			fprintf(stderr, "tapir: %s\n", err);
+			goto done;
+		}
+		if (drop.needed)
+			fprintf(stderr, "tapir: running as user %s (uid %u, gid %u)\n", drop.name,
+				(unsigned)drop.uid, (unsigned)drop.gid);
+	}
+
 	g_capture = cap;
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
@@ -680,7 +748,13 @@ int main(int argc, char **argv)
 	struct run r = {.sensor = sensor, .link = capture_link(cap),
 			.inventory_path = inventory_path, .config_path = config_path, .setup = su,
 			.out = out, .cap = cap};
+	if (copts.file && !no_progress && isatty(2)) {
+		struct capture_stats cs;
+		capture_get_stats(cap, &cs);
+		r.progress = progress_new(stderr, cs.file_size);
+	}
 	status = capture_run(cap, on_frame, &r, err, sizeof err);
+	progress_end(r.progress);
 	if (status)
 		fprintf(stderr, "tapir: %s\n", err);
 	sensor_finish(sensor);
@@ -745,5 +819,6 @@ done:
 	free(su);
 	free(out);
 	config_free(&cfg);
+	logsink_stop(logsink);
 	return status;
 }

@@ -48,6 +48,8 @@ static void check_same(const struct tapir_config *a, const struct tapir_config *
 	size_t i;
 
 	CHECK_STR(a->sensor.name, b->sensor.name);
+	CHECK_STR(a->sensor.user, b->sensor.user);
+	CHECK_EQ(a->sensor.log, b->sensor.log);
 	CHECK_STR(a->capture.interface, b->capture.interface);
 	CHECK_STR(a->capture.filter, b->capture.filter);
 	CHECK_EQ(a->capture.snaplen, b->capture.snaplen);
@@ -180,6 +182,27 @@ static void test_example_file_is_the_defaults(void)
 	CHECK_EQ(config_load(&c, "config/tapir.yaml", err, sizeof err), 0);
 	CHECK_STR(err, "");
 	check_same(&c, &d);
+	config_free(&c);
+}
+
+/* The daemon keys: sensor.user and sensor.log. */
+static void test_daemon_keys(void)
+{
+	struct tapir_config c;
+	char path[32], err[512];
+
+	config_defaults(&c);
+	CHECK_STR(c.sensor.user, "");
+	CHECK_EQ(c.sensor.log, CONFIG_LOG_STDERR);
+	CHECK_EQ(load_text(&c, "sensor:\n  user: tapir-sensor_1.x\n  log: syslog\n", path, err,
+			   sizeof err),
+		 0);
+	CHECK_STR(err, "");
+	CHECK_STR(c.sensor.user, "tapir-sensor_1.x");
+	CHECK_EQ(c.sensor.log, CONFIG_LOG_SYSLOG);
+	config_free(&c);
+	CHECK_EQ(load_text(&c, "sensor:\n  log: stderr\n", path, err, sizeof err), 0);
+	CHECK_EQ(c.sensor.log, CONFIG_LOG_STDERR);
 	config_free(&c);
 }
 
@@ -618,6 +641,15 @@ static const struct {
 	{"sensor:\n  name: tap 1\n",
 	 ":2:9: sensor.name: bad name \"tap 1\" (1-63 of A-Z a-z 0-9 . _ -)"},
 	{"sensor:\n  name: \"\"\n", ":2:9: sensor.name: must not be empty"},
+	{"sensor:\n  user: -x\n",
+	 ":2:9: sensor.user: bad user name \"-x\" (1-32 of A-Z a-z 0-9 . _ -, not starting with -)"},
+	{"sensor:\n  user: a b\n",
+	 ":2:9: sensor.user: bad user name \"a b\" (1-32 of A-Z a-z 0-9 . _ -, not starting with -)"},
+	{"sensor:\n  user: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	 ":2:9: sensor.user: too long (33 bytes, at most 32)"},
+	{"sensor:\n  log: journal\n",
+	 ":2:8: sensor.log: bad log destination \"journal\" (use stderr or syslog)"},
+	{"sensor:\n  log: [syslog]\n", ":2:8: sensor.log: expected stderr or syslog, got a sequence"},
 	{"sensor:\n  name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	 ":2:9: sensor.name: too long (64 bytes, at most 63)"},
 	{"sensor:\n  name: \"a\\nb\"\n", ":2:9: sensor.name: contains a control character (byte 2)"},
@@ -989,6 +1021,7 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_example_file_is_the_defaults);
 	RUN(test_interface_example);
+	RUN(test_daemon_keys);
 	RUN(test_empty_files);
 	RUN(test_every_key);
 	RUN(test_parse_size);
