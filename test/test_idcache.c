@@ -1,0 +1,150 @@
+/*
+ * test_idcache.c - the Authorization cache (sensor/idcache.c) behind
+ * exchange_request_header: a cached identity is byte-for-byte the one
+ * identity_offer_header gives, a token is verified once until the cache is
+ * cleared, precedence is unchanged, and only exact bytes hit.
+ */
+#include "unit.h"
+
+#include <stdlib.h>
+
+#include "../sensor/exchange.h"
+#include "../sensor/idcache.h"
+
+#define JWT_HDR "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+/* {"sub":"alice","exp":2000000000,"scope":"read write","roles":["admin","ops"]} */
+#define JWT_ALICE JWT_HDR ".eyJzdWIiOiJhbGljZSIsImV4cCI6MjAwMDAwMDAwMCwic2NvcGUiOiJyZWFkIHdyaXRlIiwicm9sZXMiOlsiYWRtaW4iLCJvcHMiXX0.c2ln"
+/* {"iss":"me","exp":2000000000}: no sub, so kind bearer with claims */
+#define JWT_NOSUB JWT_HDR ".eyJpc3MiOiJtZSIsImV4cCI6MjAwMDAwMDAwMH0.c2ln"
+
+static int verify_calls;
+
+static int count_verify(void *ctx, const char *alg, const char *kid, const uint8_t *in, size_t n,
+			const uint8_t *sig, size_t siglen)
+{
+	(void)ctx, (void)alg, (void)kid, (void)in, (void)n, (void)sig, (void)siglen;
+	verify_calls++;
+	return 1;
+}
+
+static const char *const values[] = {
+	"Bearer " JWT_ALICE,
+	"Bearer " JWT_NOSUB,
+	"bearer   " JWT_ALICE "  ",
+	"Bearer opaque-token-0123456789",
+	"Basic Ym9iOnNlY3JldA==",
+	"Basic bm9jb2xvbg==", /* no ':' : no identity */
+	"Digest username=\"x\"",
+	"Bearer",
+	"",
+};
+
+/* The identity as exchange_request_header leaves it, with or without a cache. */
+static void offer(struct api_event *ev, struct idcache *c, const char *name, const char *value)
+{
+	struct exchange_config xc = {.verify = count_verify, .idcache = c};
+	exchange_request_header(ev, &xc, name, strlen(name), value, strlen(value));
+}
+
+/* Every value, from an empty identity and from one holding an API key, miss then hit. */
+static void test_same_identity(void)
+{
+	struct idcache *c = idcache_new();
+	CHECK(c != NULL);
+	for (int start = 0; start < 2; start++) {
+		for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+			for (int round = 0; round < 2; round++) {
+				static struct api_event plain, cached;
+				memset(&plain, 0, sizeof plain);
+				memset(&cached, 0, sizeof cached);
+				if (start) {
+					offer(&plain, NULL, "X-API-Key", "k-123");
+					offer(&cached, c, "X-API-Key", "k-123");
+				}
+				offer(&plain, NULL, "Authorization", values[i]);
+				offer(&cached, c, "authorization", values[i]);
+				CHECK(memcmp(&plain.identity, &cached.identity,
+					     sizeof plain.identity) == 0);
+			}
+		}
+	}
+	idcache_free(c);
+}
+
+static void test_verified_once(void)
+{
+	struct idcache *c = idcache_new();
+	static struct api_event ev;
+	verify_calls = 0;
+	for (int i = 0; i < 5; i++) {
+		memset(&ev, 0, sizeof ev);
+		offer(&ev, c, "Authorization", "Bearer " JWT_ALICE);
+		CHECK_STR(ev.identity.id, "alice");
+		CHECK(ev.identity.flags & ID_FLAG_VERIFIED);
+	}
+	CHECK_EQ(verify_calls, 1);
+	idcache_clear(c); /* new keys: decoded and verified again */
+	memset(&ev, 0, sizeof ev);
+	offer(&ev, c, "Authorization", "Bearer " JWT_ALICE);
+	CHECK_EQ(verify_calls, 2);
+	CHECK_STR(ev.identity.id, "alice");
+	idcache_free(c);
+}
+
+/* The first usable Authorization field wins, cached or not. */
+static void test_first_wins(void)
+{
+	struct idcache *c = idcache_new();
+	static struct api_event ev;
+	memset(&ev, 0, sizeof ev);
+	offer(&ev, c, "Authorization", "Basic Ym9iOnNlY3JldA==");
+	offer(&ev, c, "Authorization", "Bearer " JWT_ALICE);
+	CHECK_STR(ev.identity.id, "bob");
+	memset(&ev, 0, sizeof ev);
+	offer(&ev, c, "Authorization", "Basic bm9jb2xvbg=="); /* not usable: the next one counts */
+	offer(&ev, c, "Authorization", "Bearer " JWT_ALICE);
+	CHECK_STR(ev.identity.id, "alice");
+	idcache_free(c);
+}
+
+/* Only the same bytes hit; a value too long to cache is decoded every time. */
+static void test_exact_and_long(void)
+{
+	struct idcache *c = idcache_new();
+	struct identity a;
+	identity_init(&a);
+	strcpy(a.id, "x");
+	a.source = IDSRC_AUTHORIZATION;
+	idcache_store(c, "Bearer aaaa", 11, &a);
+	CHECK(idcache_find(c, "Bearer aaaa", 11) != NULL);
+	CHECK(idcache_find(c, "Bearer aaab", 11) == NULL);
+	CHECK(idcache_find(c, "Bearer aaa", 10) == NULL);
+	CHECK_STR(idcache_find(c, "Bearer aaaa", 11)->id, "x");
+
+	size_t n = IDCACHE_VALUE_MAX + 100;
+	char *v = malloc(n + 1);
+	memcpy(v, "Bearer " JWT_ALICE, strlen("Bearer " JWT_ALICE));
+	memset(v + strlen("Bearer " JWT_ALICE), ' ', n - strlen("Bearer " JWT_ALICE)); /* OWS */
+	v[n] = '\0';
+	static struct api_event ev;
+	verify_calls = 0;
+	for (int i = 0; i < 2; i++) {
+		memset(&ev, 0, sizeof ev);
+		offer(&ev, c, "Authorization", v);
+		CHECK_STR(ev.identity.id, "alice");
+	}
+	CHECK_EQ(verify_calls, 2);
+	free(v);
+	idcache_clear(c);
+	CHECK(idcache_find(c, "Bearer aaaa", 11) == NULL);
+	idcache_free(c);
+}
+
+int main(void)
+{
+	RUN(test_same_identity);
+	RUN(test_verified_once);
+	RUN(test_first_wins);
+	RUN(test_exact_and_long);
+	return unit_done("test_idcache");
+}
