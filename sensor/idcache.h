@@ -10,8 +10,8 @@
  * (the configured keys), so a hit gives byte-identical output; the owner
  * clears the cache whenever the keys change (idcache_clear).
  *
- * Fixed memory: IDCACHE_SLOTS entries, direct-mapped by a hash of the value,
- * hits compared on the exact bytes. A value longer than IDCACHE_VALUE_MAX is
+ * Fixed memory: IDCACHE_SLOTS entries, 8-way set-associative by a hash of
+ * the value (LRU within a set), hits compared on the exact bytes. A value longer than IDCACHE_VALUE_MAX is
  * not cached (decoded every time, as before). The cached values are
  * credentials: they stay in this process's memory only and are wiped when
  * replaced or freed. One owner, one thread (one per worker).

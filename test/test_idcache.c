@@ -140,11 +140,34 @@ static void test_exact_and_long(void)
 	idcache_free(c);
 }
 
+/* A few hundred tokens in use at once all stay cached (no two evicting each other). */
+static void test_working_set(void)
+{
+	struct idcache *c = idcache_new();
+	struct identity r;
+	char v[64];
+	int hits = 0;
+	identity_init(&r);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 300; i++) {
+			int n = snprintf(v, sizeof v, "Bearer token-%d", i);
+			if (idcache_find(c, v, (size_t)n))
+				hits++;
+			else
+				idcache_store(c, v, (size_t)n, &r);
+		}
+	if (hits < 290)
+		fprintf(stderr, "hits %d\n", hits);
+	CHECK(hits >= 290); /* only the second round can hit */
+	idcache_free(c);
+}
+
 int main(void)
 {
 	RUN(test_same_identity);
 	RUN(test_verified_once);
 	RUN(test_first_wins);
 	RUN(test_exact_and_long);
+	RUN(test_working_set);
 	return unit_done("test_idcache");
 }
