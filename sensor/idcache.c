@@ -52,7 +52,8 @@ static uint64_t hash_value(const char *p, size_t n)
 
 	for (; n >= 8; p += 8, n -= 8) {
 		memcpy(&w, p, 8);
-		h = fmix64(h ^ w);
+		h = (h ^ w) * 0x9E3779B97F4A7C15ull; /* one multiply a word, mixed fully at the end */
+		h = h << 31 | h >> 33;
 	}
 	w = 0;
 	memcpy(&w, p, n);

@@ -169,6 +169,23 @@ static void str_fits(struct jsonw *w, const unsigned char *s, size_t n)
 	size_t i = 0;
 	*o++ = '"';
 	while (i < n) {
+		/* Eight plain bytes at a time (printable ASCII, no '"' or '\\'): the
+		 * usual case. The tests are the "has a byte less than / equal to"
+		 * word tricks; a false alarm only sends these bytes the slow way. */
+		if (n - i >= 8) {
+			const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+			uint64_t v, q, b;
+			memcpy(&v, s + i, 8);
+			q = v ^ (ones * '"');
+			b = v ^ (ones * '\\');
+			if (!((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) &
+			      high)) {
+				memcpy(o, s + i, 8);
+				o += 8;
+				i += 8;
+				continue;
+			}
+		}
 		unsigned char c = s[i];
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
 			*o++ = (char)c;
