@@ -104,9 +104,9 @@ void jw_arr_close(struct jsonw *w)
 	w->need_comma = true;
 }
 
-void jw_key(struct jsonw *w, const char *key)
+void jw_key_n(struct jsonw *w, const char *key, size_t k)
 {
-	size_t k = strlen(key), need = (w->need_comma ? 1 : 0) + k + 3;
+	size_t need = (w->need_comma ? 1 : 0) + k + 3;
 	if (w->overflow || w->cap - w->len < need + 1) {
 		w->overflow = true;
 		return;

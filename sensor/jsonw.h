@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct jsonw {
 	char *buf;
@@ -26,8 +27,14 @@ void jw_obj_open(struct jsonw *w);
 void jw_obj_close(struct jsonw *w);
 void jw_arr_open(struct jsonw *w);
 void jw_arr_close(struct jsonw *w);
-/* A member name; the value call that follows writes its value. */
-void jw_key(struct jsonw *w, const char *key);
+/* A member name of klen bytes (written as is: member names are ours, not escaped). */
+void jw_key_n(struct jsonw *w, const char *key, size_t klen);
+/* A member name; the value call that follows writes its value. Inline so that
+ * the length of a literal name is known at compile time. */
+static inline void jw_key(struct jsonw *w, const char *key)
+{
+	jw_key_n(w, key, strlen(key));
+}
 void jw_str(struct jsonw *w, const char *s, size_t n);
 void jw_cstr(struct jsonw *w, const char *s); /* NULL writes null */
 void jw_u64(struct jsonw *w, uint64_t v);
