@@ -53,6 +53,7 @@ run() {
 	echo "$best $rss"
 }
 mbps() { echo "scale=1; $1 / $2 / 1000000" | bc -l; } # bytes seconds
+ratio() { printf '%.4f' "$(echo "scale=6; $1 / $2" | bc -l)"; }
 row() { # name seconds MB/s rss-KiB events/s ratio-to-null
 	printf '%-28s %8.3f s %9s MB/s %10s %8s MiB %8s\n' "$1" "$2" "$3" "$5" "$(($4 / 1024))" "$6"
 }
@@ -65,15 +66,15 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/c
 printf '%-28s %10s %14s %10s %12s %8s\n' "" wall throughput events/s "peak RSS" "vs null"
 set -- $(run build/bench/pcap-null "$cap"); null_s=$1
 null_mbps=$(mbps "$bytes" "$null_s")
-row "libpcap null loop" "$null_s" "$null_mbps" "$2" "-" "1.000"
+row "libpcap null loop" "$null_s" "$null_mbps" "$2" "-" "1.0000"
 set -- $(run build/tapir -r "$cap" --events /dev/null --alerts /dev/null); tapir_s=$1
 tapir_mbps=$(mbps "$bytes" "$tapir_s")
 row "tapir, 1 worker" "$tapir_s" "$tapir_mbps" "$2" "$(echo "$events / $tapir_s" | bc)" \
-	"$(echo "scale=3; $null_s / $tapir_s" | bc -l)"
+	"$(ratio "$null_s" "$tapir_s")"
 if build/tapir --help 2>&1 | grep -q -- --workers; then
 	set -- $(run build/tapir -r "$cap" --workers 2 --events /dev/null --alerts /dev/null); w2_s=$1
 	row "tapir --workers 2" "$w2_s" "$(mbps "$bytes" "$w2_s")" "$2" "$(echo "$events / $w2_s" | bc)" \
-		"$(echo "scale=3; $null_s / $w2_s" | bc -l)"
+		"$(ratio "$null_s" "$w2_s")"
 fi
 if command -v tshark >/dev/null; then
 	tcap=$cap
@@ -90,7 +91,7 @@ if command -v tshark >/dev/null; then
 		-e http2.headers.authority -e http2.headers.path); tshark_s=$1
 	tshark_mbps=$(mbps "$tbytes" "$tshark_s")
 	row "tshark, same fields" "$tshark_s" "$tshark_mbps" "$2" "-" \
-		"$(echo "scale=4; $tshark_mbps / $null_mbps" | bc -l)"
+		"$(ratio "$tshark_mbps" "$null_mbps")"
 	[ "$tcap" = "$cap" ] || echo "  (tshark read the first $tbytes bytes; compared by MB/s)"
 	echo "tapir / tshark: $(echo "scale=1; $tapir_mbps / $tshark_mbps" | bc -l)x the throughput"
 else
