@@ -10,6 +10,7 @@
 
 #include "../sensor/exchange.h"
 #include "../sensor/idcache.h"
+#include "../sensor/sensor.h"
 
 #define JWT_HDR "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 /* {"sub":"alice","exp":2000000000,"scope":"read write","roles":["admin","ops"]} */
@@ -162,6 +163,102 @@ static void test_working_set(void)
 	idcache_free(c);
 }
 
+/* ---- through the sensor: new keys (SIGHUP's sensor_set_exchange) are used at once ---- */
+
+static int bad_calls;
+
+static int reject_verify(void *ctx, const char *alg, const char *kid, const uint8_t *in, size_t n,
+			 const uint8_t *sig, size_t siglen)
+{
+	(void)ctx, (void)alg, (void)kid, (void)in, (void)n, (void)sig, (void)siglen;
+	bad_calls++;
+	return 0;
+}
+
+static uint16_t seen_flags[8];
+static int n_seen;
+
+static void keep_flags(void *ctx, const struct api_event *ev)
+{
+	(void)ctx;
+	if (n_seen < 8)
+		seen_flags[n_seen++] = ev->identity.flags;
+}
+
+/* One IPv4/TCP packet (LINKTYPE_IPV4; tapir does not check checksums). */
+static void packet(struct sensor *s, int from_client, uint32_t seq, uint32_t ack, uint8_t flags,
+		   const char *data, uint64_t ts)
+{
+	uint8_t f[2048] = {0};
+	size_t len = strlen(data);
+	uint8_t *tcp = f + 20;
+	const uint8_t a[4] = {10, 0, 0, 1}, b[4] = {10, 0, 0, 2};
+	f[0] = 0x45;
+	f[2] = (uint8_t)((40 + len) >> 8);
+	f[3] = (uint8_t)(40 + len);
+	f[8] = 64;
+	f[9] = 6;
+	memcpy(f + 12, from_client ? a : b, 4);
+	memcpy(f + 16, from_client ? b : a, 4);
+	tcp[0] = from_client ? 0xc0 : 0; /* ports 49152 and 80 */
+	tcp[1] = from_client ? 0 : 80;
+	tcp[2] = from_client ? 0 : 0xc0;
+	tcp[3] = from_client ? 80 : 0;
+	for (int i = 0; i < 4; i++) {
+		tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	tcp[14] = 0xff;
+	tcp[15] = 0xff;
+	memcpy(tcp + 20, data, len);
+	sensor_packet(s, PKT_LINK_IPV4, ts, f, 40 + len);
+}
+
+static void test_reload_clears(void)
+{
+	static const char req[] = "GET /a HTTP/1.1\r\nHost: h\r\n"
+				  "Authorization: Bearer " JWT_ALICE "\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	struct sensor_limits lim;
+	sensor_limits_default(&lim);
+	lim.session.exchange.verify = count_verify;
+	struct sensor *s = sensor_new(&lim, keep_flags, NULL, 1);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	uint32_t c = 1000, v = 5000;
+	uint64_t t = 1764374400000000ull;
+	n_seen = 0;
+	verify_calls = bad_calls = 0;
+	packet(s, 1, c, 0, 0x02, "", t++);
+	packet(s, 0, v, c + 1, 0x12, "", t++);
+	c++, v++;
+	for (int i = 0; i < 3; i++) {
+		if (i == 2) {
+			/* a reload: other keys, that reject this token */
+			struct exchange_config xc = {.verify = reject_verify};
+			sensor_set_exchange(s, &xc);
+		}
+		packet(s, 1, c, v, 0x18, req, t++);
+		c += (uint32_t)strlen(req);
+		packet(s, 0, v, c, 0x18, resp, t++);
+		v += (uint32_t)strlen(resp);
+	}
+	packet(s, 1, c, v, 0x11, "", t++);
+	packet(s, 0, v, c + 1, 0x11, "", t++);
+	sensor_finish(s);
+	CHECK_EQ(n_seen, 3);
+	CHECK_EQ(verify_calls, 1);       /* the same token twice: verified once */
+	CHECK_EQ(bad_calls, 1);          /* after the reload: checked again, with the new keys */
+	CHECK(seen_flags[0] & ID_FLAG_VERIFIED);
+	CHECK(seen_flags[1] & ID_FLAG_VERIFIED);
+	CHECK(seen_flags[2] & ID_FLAG_BAD_SIGNATURE);
+	CHECK(!(seen_flags[2] & ID_FLAG_VERIFIED));
+	sensor_free(s);
+}
+
 int main(void)
 {
 	RUN(test_same_identity);
@@ -169,5 +266,6 @@ int main(void)
 	RUN(test_first_wins);
 	RUN(test_exact_and_long);
 	RUN(test_working_set);
+	RUN(test_reload_clears);
 	return unit_done("test_idcache");
 }
