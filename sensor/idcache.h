@@ -24,9 +24,10 @@
 #include "../decoders/identity.h"
 
 /*
- * 1024 slots of ~2 KiB identity + the value: about 3 MiB at most, touched
- * only as slots fill. Real traffic reuses a few hundred tokens per minute per
- * sensor; JWTs are 0.3-2.5 KiB (Azure AD's are the long ones).
+ * 1024 slots of a 2 KiB identity and room for a 3 KiB value: 5 MiB, one
+ * allocation per worker, its pages touched only as slots fill. Real traffic
+ * reuses a few hundred tokens per minute per sensor; JWTs are 0.3-2.5 KiB
+ * (Azure AD's are the long ones).
  */
 #define IDCACHE_SLOTS 1024
 #define IDCACHE_VALUE_MAX 3072
