@@ -54,10 +54,21 @@ static void put1(struct jsonw *w, char c)
 /* Decimal digits of v, written backwards ending at `end`; returns where they start. */
 static char *digits(char *end, uint64_t v)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+	while (v >= 100) { /* two digits a division */
+		end -= 2;
+		memcpy(end, pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		end -= 2;
+		memcpy(end, pairs + 2 * v, 2);
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
 }
 
@@ -102,26 +113,6 @@ void jw_arr_close(struct jsonw *w)
 {
 	put1(w, ']');
 	w->need_comma = true;
-}
-
-void jw_key_n(struct jsonw *w, const char *key, size_t k)
-{
-	size_t need = (w->need_comma ? 1 : 0) + k + 3;
-	if (w->overflow || w->cap - w->len < need + 1) {
-		w->overflow = true;
-		return;
-	}
-	char *o = w->buf + w->len; /* [,]"key": in one go */
-	if (w->need_comma)
-		*o++ = ',';
-	*o++ = '"';
-	memcpy(o, key, k);
-	o += k;
-	*o++ = '"';
-	*o++ = ':';
-	*o = '\0';
-	w->len += need;
-	w->need_comma = false;
 }
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid (RFC 3629 4). */
