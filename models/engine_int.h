@@ -433,6 +433,7 @@ struct ectx {
 /* engine.c */
 void *emem_calloc(struct engine *e, size_t n, size_t size);
 void *emem_calloc64(struct engine *e, size_t n, size_t size);
+void emem_free64(void *p, size_t n, size_t size); /* what emem_calloc64(e, n, size) gave */
 void lt_get(struct engine *e, uint64_t ts_us, struct ltime *lt);
 const char *ectx_who(const struct ectx *x);
 uint64_t route_family(const char *route, uint64_t seed);

@@ -43,7 +43,7 @@ int ids_init(struct engine *e)
 
 void ids_free(struct engine *e)
 {
-	free(e->ids);
+	emem_free64(e->ids, e->cap_ids, sizeof *e->ids);
 	free(e->idx);
 	free(e->cold);
 }

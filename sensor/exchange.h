@@ -14,6 +14,7 @@
 #include "../decoders/forwarded.h"
 #include "../decoders/identity.h"
 #include "flow.h"
+#include "idcache.h"
 
 /* What turning headers into an identity and a client address needs (owned by the caller). */
 struct exchange_config {
@@ -23,6 +24,8 @@ struct exchange_config {
 	const struct cidr *trusted_proxies;
 	size_t n_trusted_proxies;
 	uint64_t key_max_age_us;            /* policy.key_max_age: older JWTs are "stale" */
+	struct idcache *idcache;            /* NULL: every Authorization value decoded anew;
+					       else the worker's cache, cleared when verify changes */
 };
 
 /* Request target -> path (up to '?') and query parameter names (RFC 9112 3.2). */

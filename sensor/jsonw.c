@@ -33,47 +33,86 @@ static void put(struct jsonw *w, const char *s)
 	jw_raw(w, s, strlen(s));
 }
 
+/* One byte; the same as jw_raw(w, &c, 1) without the call. */
+static void put1(struct jsonw *w, char c)
+{
+	if (w->overflow || w->cap - w->len < 2) {
+		w->overflow = true;
+		return;
+	}
+	w->buf[w->len++] = c;
+	w->buf[w->len] = '\0';
+}
+
+/*
+ * The number, time and address writers below format by hand: they run for
+ * every field of every event, and snprintf's format parsing was a tenth of
+ * the replay time. Their output is exactly what the printf formats in their
+ * comments give (test/test_jsonw.c checks them against snprintf).
+ */
+
+/* Decimal digits of v, written backwards ending at `end`; returns where they start. */
+static char *digits(char *end, uint64_t v)
+{
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+	while (v >= 100) { /* two digits a division */
+		end -= 2;
+		memcpy(end, pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		end -= 2;
+		memcpy(end, pairs + 2 * v, 2);
+	} else {
+		*--end = (char)('0' + v);
+	}
+	return end;
+}
+
+/* v as %0<width>u into p; returns the end. */
+static char *put_padded(char *p, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
 /* In an array, values are separated by commas; after a key, need_comma is false. */
 static void sep(struct jsonw *w)
 {
 	if (w->need_comma)
-		put(w, ",");
+		put1(w, ',');
 }
 
 void jw_obj_open(struct jsonw *w)
 {
 	sep(w);
-	put(w, "{");
+	put1(w, '{');
 	w->need_comma = false;
 }
 
 void jw_obj_close(struct jsonw *w)
 {
-	put(w, "}");
+	put1(w, '}');
 	w->need_comma = true;
 }
 
 void jw_arr_open(struct jsonw *w)
 {
 	sep(w);
-	put(w, "[");
+	put1(w, '[');
 	w->need_comma = false;
 }
 
 void jw_arr_close(struct jsonw *w)
 {
-	put(w, "]");
+	put1(w, ']');
 	w->need_comma = true;
-}
-
-void jw_key(struct jsonw *w, const char *key)
-{
-	if (w->need_comma)
-		put(w, ",");
-	put(w, "\"");
-	put(w, key);
-	put(w, "\":");
-	w->need_comma = false;
 }
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid (RFC 3629 4). */
@@ -109,10 +148,77 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * jw_str when the worst case (every byte as \u00XX) fits: written straight
+ * into the buffer, one bounds check for the whole string. The same bytes as
+ * the general loop in jw_str.
+ */
+static void str_fits(struct jsonw *w, const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *o = w->buf + w->len;
+	size_t i = 0;
+	*o++ = '"';
+	while (i < n) {
+		/* Eight plain bytes at a time (printable ASCII, no '"' or '\\'): the
+		 * usual case. The tests are the "has a byte less than / equal to"
+		 * word tricks; a false alarm only sends these bytes the slow way. */
+		if (n - i >= 8) {
+			const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+			uint64_t v, q, b;
+			memcpy(&v, s + i, 8);
+			q = v ^ (ones * '"');
+			b = v ^ (ones * '\\');
+			if (!((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) &
+			      high)) {
+				memcpy(o, s + i, 8);
+				o += 8;
+				i += 8;
+				continue;
+			}
+		}
+		unsigned char c = s[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			i++;
+			continue;
+		}
+		size_t u = c >= 0x80 ? utf8_len(s + i, n - i) : 0;
+		if (u) {
+			memcpy(o, s + i, u);
+			o += u;
+			i += u;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default: /* "\\u%04x" of a byte */
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
+		}
+		i++;
+	}
+	*o++ = '"';
+	*o = '\0';
+	w->len = (size_t)(o - w->buf);
+	w->need_comma = true;
+}
+
 void jw_str(struct jsonw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	sep(w);
+	if (!w->overflow && w->cap - w->len >= 3 && n <= (w->cap - w->len - 3) / 6) {
+		str_fits(w, s, n);
+		return;
+	}
 	put(w, "\"");
 	size_t run = 0; /* start of bytes copied verbatim */
 	size_t i = 0;
@@ -155,21 +261,23 @@ void jw_cstr(struct jsonw *w, const char *s)
 		jw_str(w, s, strlen(s));
 }
 
+/* %llu */
 void jw_u64(struct jsonw *w, uint64_t v)
 {
-	char b[24];
+	char b[24], *p = digits(b + sizeof b, v);
 	sep(w);
-	int n = snprintf(b, sizeof b, "%llu", (unsigned long long)v);
-	jw_raw(w, b, (size_t)n);
+	jw_raw(w, p, (size_t)(b + sizeof b - p));
 	w->need_comma = true;
 }
 
+/* %lld */
 void jw_i64(struct jsonw *w, int64_t v)
 {
-	char b[24];
+	char b[24], *p = digits(b + sizeof b, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
 	sep(w);
-	int n = snprintf(b, sizeof b, "%lld", (long long)v);
-	jw_raw(w, b, (size_t)n);
+	jw_raw(w, p, (size_t)(b + sizeof b - p));
 	w->need_comma = true;
 }
 
@@ -187,38 +295,89 @@ void jw_bool(struct jsonw *w, bool v)
 	w->need_comma = true;
 }
 
+/* "%llu.%0*llu" of value / 10^decimals and value % 10^decimals. */
 void jw_fixed(struct jsonw *w, uint64_t value, int decimals)
 {
 	uint64_t div = 1;
 	for (int i = 0; i < decimals; i++)
 		div *= 10;
-	char b[48];
+	char b[48], *end = b + sizeof b, *f = digits(end, value % div);
+	/* %0*llu pads the fraction with zeros to `decimals` digits (a width of 0 still prints "0"). */
+	while (end - f < decimals && f > b + 24)
+		*--f = '0';
+	*--f = '.';
+	f = digits(f, value / div);
 	sep(w);
-	int n = snprintf(b, sizeof b, "%llu.%0*llu", (unsigned long long)(value / div), decimals,
-			 (unsigned long long)(value % div));
-	jw_raw(w, b, (size_t)n);
+	jw_raw(w, f, (size_t)(end - f));
 	w->need_comma = true;
 }
 
-void jw_time(struct jsonw *w, uint64_t us)
+/*
+ * Days since 1970-01-01 -> civil date, proleptic Gregorian (H. Hinnant's
+ * civil_from_days, valid for every day from 1970 on).
+ */
+static void civil_from_days(uint64_t days, unsigned *y, unsigned *m, unsigned *d)
 {
-	time_t secs = (time_t)(us / 1000000);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	char b[96];
-	snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (unsigned)(us % 1000000));
-	jw_cstr(w, b);
+	uint64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (unsigned)(yoe + era * 400 + (*m <= 2));
 }
 
+/* "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ" of gmtime_r(us / 10^6) and us % 10^6. */
+void jw_time(struct jsonw *w, uint64_t us)
+{
+	uint64_t secs = us / 1000000;
+	char b[96];
+	if (secs > 253402300799u) {
+		/* Past 9999-12-31: beyond 4 digits of year, as gmtime_r and printf write it. */
+		time_t t = (time_t)secs;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (unsigned)(us % 1000000));
+		jw_cstr(w, b);
+		return;
+	}
+	unsigned y, mo, d, sod = (unsigned)(secs % 86400);
+	civil_from_days(secs / 86400, &y, &mo, &d);
+	char *p = put_padded(b, y, 4);
+	*p++ = '-';
+	p = put_padded(p, mo, 2);
+	*p++ = '-';
+	p = put_padded(p, d, 2);
+	*p++ = 'T';
+	p = put_padded(p, sod / 3600, 2);
+	*p++ = ':';
+	p = put_padded(p, sod / 60 % 60, 2);
+	*p++ = ':';
+	p = put_padded(p, sod % 60, 2);
+	*p++ = '.';
+	p = put_padded(p, (unsigned)(us % 1000000), 6);
+	*p++ = 'Z';
+	jw_str(w, b, (size_t)(p - b)); /* digits and punctuation: nothing to escape */
+}
+
+/* inet_ntop's text: dotted quad for an IPv4-mapped address, RFC 5952 for IPv6. */
 void jw_ip(struct jsonw *w, const uint8_t a[16])
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	char b[INET6_ADDRSTRLEN];
-	if (memcmp(a, mapped, 12) == 0)
-		inet_ntop(AF_INET, a + 12, b, sizeof b);
-	else
-		inet_ntop(AF_INET6, a, b, sizeof b);
+	if (memcmp(a, mapped, 12) == 0) {
+		char *p = b, *q;
+		for (int i = 12; i < 16; i++) {
+			char t[4];
+			q = digits(t + sizeof t, a[i]);
+			memcpy(p, q, (size_t)(t + sizeof t - q));
+			p += t + sizeof t - q;
+			*p++ = '.';
+		}
+		jw_str(w, b, (size_t)(p - 1 - b));
+		return;
+	}
+	inet_ntop(AF_INET6, a, b, sizeof b);
 	jw_cstr(w, b);
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct jsonw {
 	char *buf;
@@ -26,8 +27,31 @@ void jw_obj_open(struct jsonw *w);
 void jw_obj_close(struct jsonw *w);
 void jw_arr_open(struct jsonw *w);
 void jw_arr_close(struct jsonw *w);
-/* A member name; the value call that follows writes its value. */
-void jw_key(struct jsonw *w, const char *key);
+/*
+ * A member name (written as is: member names are ours, never escaped); the
+ * value call that follows writes its value. Inline, because it runs for every
+ * member of every event: a literal name's length and copy are then settled at
+ * compile time.
+ */
+static inline void jw_key(struct jsonw *w, const char *key)
+{
+	size_t k = strlen(key), need = (w->need_comma ? 1 : 0) + k + 3;
+	if (w->overflow || w->cap - w->len < need + 1) {
+		w->overflow = true;
+		return;
+	}
+	char *o = w->buf + w->len; /* [,]"key": in one go */
+	if (w->need_comma)
+		*o++ = ',';
+	*o++ = '"';
+	memcpy(o, key, k);
+	o += k;
+	*o++ = '"';
+	*o++ = ':';
+	*o = '\0';
+	w->len += need;
+	w->need_comma = false;
+}
 void jw_str(struct jsonw *w, const char *s, size_t n);
 void jw_cstr(struct jsonw *w, const char *s); /* NULL writes null */
 void jw_u64(struct jsonw *w, uint64_t v);

@@ -15,6 +15,7 @@ struct sensor {
 	struct flow_table *flows;
 	struct tcp_env tcp;
 	struct session_env app;
+	struct idcache *idcache; /* Authorization value -> identity, for app.lim.exchange */
 };
 
 void sensor_limits_default(struct sensor_limits *lim)
@@ -49,11 +50,13 @@ struct sensor *sensor_new(const struct sensor_limits *lim, session_emit_fn emit,
 	s->lim = *lim;
 	s->frag = ipfrag_new(&lim->frag);
 	s->flows = flow_table_new(&lim->flow, seed, on_flow_end, s);
-	if (!s->frag || !s->flows) {
+	s->idcache = idcache_new();
+	if (!s->frag || !s->flows || !s->idcache) {
 		sensor_free(s);
 		return NULL;
 	}
 	s->app.lim = lim->session;
+	s->app.lim.exchange.idcache = s->idcache;
 	s->app.emit = emit;
 	s->app.emit_ctx = ctx;
 	s->tcp.lim = lim->reasm;
@@ -134,6 +137,9 @@ void sensor_packet(struct sensor *s, enum pkt_link link, uint64_t ts_us, const u
 void sensor_set_exchange(struct sensor *s, const struct exchange_config *xc)
 {
 	s->app.lim.exchange = *xc;
+	/* New keys verify differently: no identity decoded with the old ones may be reused. */
+	idcache_clear(s->idcache);
+	s->app.lim.exchange.idcache = s->idcache;
 }
 
 void sensor_blindness(const struct sensor *s, struct sensor_blindness *b)
@@ -162,6 +168,7 @@ void sensor_free(struct sensor *s)
 		return;
 	flow_table_free(s->flows);
 	ipfrag_free(s->frag);
+	idcache_free(s->idcache);
 	free(s);
 }
 

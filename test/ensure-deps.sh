@@ -7,7 +7,7 @@ CHECK="python3 iproute2 curl openssl redis-server util-linux bsdutils"
 case "${1:-build}" in
 build) want="$BUILD" ;;
 demo) want="$BUILD python3" ;;
-bench) want="$BUILD bc time tshark" ;;
+bench) want="$BUILD bc time tshark python3" ;;
 check) want="$BUILD $CHECK" ;;
 *) echo "usage: $0 build|check|demo|bench" >&2; exit 2 ;;
 esac
