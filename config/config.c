@@ -431,6 +431,7 @@ static int check_timezone(struct ctx *c, const yaml_node_t *n, const char *s)
 static const struct key sensor_keys[] = {
 	{.name = "name", .kind = K_STR, .off = OFF(sensor.name), .max = CAP(sensor.name),
 	 .check = check_name},
+	{.name = "workers", .kind = K_U32, .off = OFF(sensor.workers), .min = 1, .max = 64},
 	{0},
 };
 
@@ -1255,6 +1256,7 @@ void config_defaults(struct tapir_config *c)
 {
 	memset(c, 0, sizeof *c);
 	snprintf(c->sensor.name, sizeof c->sensor.name, "tapir");
+	c->sensor.workers = 1;
 	c->capture.snaplen = 262144;
 	c->capture.buffer = 64 * MiB;
 	c->capture.promiscuous = true;

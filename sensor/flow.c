@@ -235,6 +235,16 @@ void flow_expire(struct flow_table *t, uint64_t now)
 		flow_end(t, t->open.head, FLOW_END_IDLE);
 }
 
+uint64_t flow_next_expiry(const struct flow_table *t)
+{
+	uint64_t next = UINT64_MAX;
+	if (t->closed.head)
+		next = t->closed.head->last_us + t->lim.closed_us;
+	if (t->open.head && t->open.head->last_us + t->lim.idle_us < next)
+		next = t->open.head->last_us + t->lim.idle_us;
+	return next;
+}
+
 const struct flow_stats *flow_table_stats(const struct flow_table *t)
 {
 	return &t->stats;

@@ -24,6 +24,7 @@
 #include "localtime.h"
 #include "openapi.h"
 #include "output.h"
+#include "pipeline.h"
 #include "sensor.h"
 #include "setup.h"
 
@@ -48,8 +49,17 @@ static void on_signal(int sig)
 		capture_stop(g_capture);
 }
 
+/* A configuration replaced by a reload while workers may still point into it. */
+struct retired {
+	struct setup *setup;
+	struct retired *next;
+};
+
 struct run {
-	struct sensor *sensor;
+	struct sensor *sensor;   /* one worker: the sensor; several: NULL, and */
+	struct pipeline *pipe;   /* the pipeline (sensor/pipeline.h) */
+	struct retired *retired;
+	bool finished;           /* the pipeline is joined: its sensors can be read */
 	enum pkt_link link;
 	const char *inventory_path;
 	const char *config_path;
@@ -59,33 +69,40 @@ struct run {
 	struct capture *cap;
 	uint64_t last_ts;      /* packet time of the latest frame */
 	uint64_t next_health;  /* packet time of the next engine_health */
-	struct engine_health seen; /* cumulative figures at the last engine_health */
 };
 
 #define HEALTH_EVERY_US (10ull * 1000000) /* blind_spot looks at the sensor this often */
+
+/* Every sensor counter: the one sensor's, or the pipeline's sum once it is joined. */
+static void run_stats(const struct run *r, struct sensor_stats *st)
+{
+	if (r->pipe)
+		pipeline_sensor_stats(r->pipe, st);
+	else
+		sensor_get_stats(r->sensor, st);
+}
 
 /* Tells the engine what the sensor may have missed since the last time. */
 static void health_tick(struct run *r, uint64_t now)
 {
 	struct sensor_blindness b;
 	struct capture_stats cs;
-	sensor_blindness(r->sensor, &b);
 	capture_get_stats(r->cap, &cs);
+	if (r->pipe && !r->finished) {
+		/* Ordered with the events: the merge thread tells the engine. */
+		pipeline_health(r->pipe, now, cs.dropped + cs.if_dropped);
+		return;
+	}
+	struct sensor_stats st;
+	run_stats(r, &st);
+	sensor_stats_blindness(&st, &b);
 	struct engine_health total = {
 		.kernel_drops = cs.dropped + cs.if_dropped,
 		.gap_bytes = b.gap_bytes,
 		.gaps = b.gaps,
 		.cap_hits = b.cap_hits,
 	};
-	struct engine_health delta = {
-		.kernel_drops = total.kernel_drops - r->seen.kernel_drops,
-		.gap_bytes = total.gap_bytes - r->seen.gap_bytes,
-		.gaps = total.gaps - r->seen.gaps,
-		.cap_hits = total.cap_hits - r->seen.cap_hits,
-	};
-	r->seen = total;
-	if (r->out->engine)
-		engine_health(r->out->engine, now, &delta, output_alert, r->out);
+	output_health(r->out, now, &total);
 }
 
 /*
@@ -100,23 +117,33 @@ static void reload(struct run *r)
 	char err[1024];
 	struct tapir_config cfg;
 	struct setup *next = calloc(1, sizeof *next);
+	/* With workers the old setup is kept to the end: they may still point into it. */
+	struct retired *old = r->pipe ? malloc(sizeof *old) : NULL;
 	config_defaults(&cfg);
 	if (!r->config_path) {
 		fprintf(stderr, "tapir: SIGHUP: no configuration file (-c) to reload\n");
-	} else if (!next) {
+	} else if (!next || (r->pipe && !old)) {
 		fprintf(stderr, "tapir: SIGHUP: out of memory, keeping the running configuration\n");
 	} else if (config_load(&cfg, r->config_path, err, sizeof err) != 0 ||
 		   setup_build(next, &cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "tapir: reload failed, keeping the running configuration: %s\n", err);
 		setup_free(next);
 	} else {
-		sensor_set_exchange(r->sensor, &next->limits.session.exchange);
-		setup_free(r->setup);
-		free(r->setup);
+		if (r->pipe) {
+			pipeline_set_exchange(r->pipe, &next->limits.session.exchange);
+			*old = (struct retired){r->setup, r->retired};
+			r->retired = old;
+			old = NULL;
+		} else {
+			sensor_set_exchange(r->sensor, &next->limits.session.exchange);
+			setup_free(r->setup);
+			free(r->setup);
+		}
 		r->setup = next;
 		next = NULL;
 		fprintf(stderr, "tapir: reloaded %s\n", r->config_path);
 	}
+	free(old);
 	free(next);
 	config_free(&cfg);
 }
@@ -131,7 +158,10 @@ static void write_inventory(struct routes *routes, const char *path)
 static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t caplen)
 {
 	struct run *r = ctx;
-	sensor_packet(r->sensor, r->link, ts_us, frame, caplen);
+	if (r->pipe)
+		pipeline_frame(r->pipe, ts_us, frame, caplen);
+	else
+		sensor_packet(r->sensor, r->link, ts_us, frame, caplen);
 	if (ts_us > r->last_ts)
 		r->last_ts = ts_us;
 	if (r->last_ts >= r->next_health) {
@@ -141,14 +171,16 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 	}
 	if (g_inventory_wanted) {
 		g_inventory_wanted = 0;
-		if (r->inventory_path)
+		if (r->pipe)
+			pipeline_inventory(r->pipe); /* the routes are the merge thread's */
+		else if (r->inventory_path)
 			write_inventory(r->out->routes, r->inventory_path);
 	}
 	if (g_reload_wanted) {
 		g_reload_wanted = 0;
 		reload(r);
 	}
-	if (r->out->audit && (++r->frames & 1023) == 0 && audit_tick(r->out->audit) != 0)
+	if (!r->pipe && r->out->audit && (++r->frames & 1023) == 0 && audit_tick(r->out->audit) != 0)
 		r->out->audit_errors++;
 }
 
@@ -172,6 +204,7 @@ static void usage(FILE *f)
 		"  --buffer SIZE      live capture kernel buffer (default 64MiB)\n"
 		"  --no-promisc       do not put the interface in promiscuous mode\n"
 		"  --max-flows N      flow table cap\n"
+		"  --workers N        sensor threads, 1-64 (default 1: no threads)\n"
 		"  --name NAME        sensor name\n"
 		"  --version, -h/--help\n");
 }
@@ -188,6 +221,7 @@ enum {
 	OPT_BUFFER,
 	OPT_NO_PROMISC,
 	OPT_MAX_FLOWS,
+	OPT_WORKERS,
 	OPT_VERSION,
 	OPT_LATER,
 };
@@ -201,6 +235,7 @@ static const struct option long_opts[] = {
 	{"buffer", required_argument, NULL, OPT_BUFFER},
 	{"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
 	{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+	{"workers", required_argument, NULL, OPT_WORKERS},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, 'h'},
 	/* In the interface, arriving with their issues (Redis, audit log, state). */
@@ -237,7 +272,7 @@ static FILE *open_output(const char *flag, const char *path, bool *is_stdout)
 	return f;
 }
 
-static void print_stats(struct capture *cap, const struct sensor *s, const struct output *o)
+static void print_stats(struct capture *cap, const struct run *r, const struct output *o)
 {
 	struct capture_stats cs;
 	capture_get_stats(cap, &cs);
@@ -245,7 +280,9 @@ static void print_stats(struct capture *cap, const struct sensor *s, const struc
 		"\"kernel_dropped\":%llu,\"if_dropped\":%llu},",
 		cs.live ? "true" : "false", (unsigned long long)cs.received,
 		(unsigned long long)cs.dropped, (unsigned long long)cs.if_dropped);
-	sensor_stats_json(s, stderr);
+	struct sensor_stats st;
+	run_stats(r, &st);
+	sensor_stats_json(&st, stderr);
 	fputc(',', stderr);
 	inventory_stats_json(o->routes, stderr);
 	if (o->engine) {
@@ -262,6 +299,8 @@ static void print_stats(struct capture *cap, const struct sensor *s, const struc
 		fprintf(stderr, "}}");
 	}
 	output_stats_json(o, stderr);
+	if (r->pipe)
+		pipeline_stats_json(r->pipe, stderr);
 	fprintf(stderr, "}\n");
 }
 
@@ -364,7 +403,7 @@ int main(int argc, char **argv)
 	const char *inventory_path = NULL, *audit_dir = NULL, *audit_key = NULL;
 	const char *state_path = NULL;
 	bool want_stats = false, no_promisc = false;
-	uint64_t snaplen = 0, buffer = 0, max_flows = 0;
+	uint64_t snaplen = 0, buffer = 0, max_flows = 0, workers = 0;
 	char err[1024];
 	int opt, li = 0, status = 2;
 
@@ -389,6 +428,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MAX_FLOWS:
 			if (parse_uint("--max-flows", optarg, 1, 16777216, &max_flows))
+				return 2;
+			break;
+		case OPT_WORKERS:
+			if (parse_uint("--workers", optarg, 1, PIPELINE_MAX_WORKERS, &workers))
 				return 2;
 			break;
 		case OPT_BUFFER:
@@ -434,6 +477,8 @@ int main(int argc, char **argv)
 		alerts_path = cfg.output.alerts;
 	if (max_flows)
 		cfg.flows.max = (uint32_t)max_flows;
+	if (workers)
+		cfg.sensor.workers = (uint32_t)workers;
 	if (!!copts.file == !!copts.iface) {
 		fprintf(stderr, "tapir: give exactly one of -r CAPTURE or -i IFACE (see tapir --help)\n");
 		config_free(&cfg);
@@ -447,6 +492,7 @@ int main(int argc, char **argv)
 	struct setup *su = calloc(1, sizeof *su);
 	struct capture *cap = NULL;
 	struct sensor *sensor = NULL;
+	struct pipeline *pipe = NULL;
 	FILE *alerts = NULL;
 	bool alerts_stdout = false;
 	if (!out || !su) {
@@ -520,11 +566,23 @@ int main(int argc, char **argv)
 	out->alerts_is_stdout = alerts_stdout;
 	out->sensor_name = cfg.sensor.name;
 
-	sensor = sensor_new(&su->limits, output_event, out, (uint64_t)time(NULL) ^ (uint64_t)getpid());
-	if (!sensor) {
-		fprintf(stderr, "tapir: out of memory creating the sensor\n");
-		status = 1;
-		goto done;
+	uint64_t seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+	if (cfg.sensor.workers > 1) {
+		struct pipeline_config pc = {.workers = cfg.sensor.workers, .lim = &su->limits,
+					     .link = capture_link(cap), .seed = seed, .out = out,
+					     .inventory_path = inventory_path};
+		if (pipeline_start(&pipe, &pc, err, sizeof err) != 0) {
+			fprintf(stderr, "tapir: %s\n", err);
+			status = 1;
+			goto done;
+		}
+	} else {
+		sensor = sensor_new(&su->limits, output_event, out, seed);
+		if (!sensor) {
+			fprintf(stderr, "tapir: out of memory creating the sensor\n");
+			status = 1;
+			goto done;
+		}
 	}
 
 	g_capture = cap;
@@ -539,13 +597,17 @@ int main(int argc, char **argv)
 
 	if (copts.iface)
 		fprintf(stderr, "tapir: capturing on %s\n", copts.iface);
-	struct run r = {.sensor = sensor, .link = capture_link(cap),
+	struct run r = {.sensor = sensor, .pipe = pipe, .link = capture_link(cap),
 			.inventory_path = inventory_path, .config_path = config_path, .setup = su,
 			.out = out, .cap = cap};
 	status = capture_run(cap, on_frame, &r, err, sizeof err);
 	if (status)
 		fprintf(stderr, "tapir: %s\n", err);
-	sensor_finish(sensor);
+	if (pipe)
+		pipeline_finish(pipe); /* every event out, every thread joined */
+	else
+		sensor_finish(sensor);
+	r.finished = true;
 	su = r.setup; /* a reload may have replaced it */
 	health_tick(&r, r.last_ts);
 	engine_finish(out->engine, r.last_ts, output_alert, out);
@@ -579,13 +641,21 @@ int main(int argc, char **argv)
 		status = 1;
 	}
 	if (want_stats)
-		print_stats(cap, sensor, out);
+		print_stats(cap, &r, out);
+	while (r.retired) {
+		struct retired *next = r.retired->next;
+		setup_free(r.retired->setup);
+		free(r.retired->setup);
+		free(r.retired);
+		r.retired = next;
+	}
 done:
 	if (out && out->events && !out->events_is_stdout)
 		fclose(out->events);
 	if (alerts && !alerts_stdout)
 		fclose(alerts);
 	sensor_free(sensor);
+	pipeline_free(pipe);
 	capture_close(cap);
 	if (su)
 		setup_free(su);
