@@ -429,6 +429,9 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	unsigned idle = 0;
+	char name[16];
+	snprintf(name, sizeof name, "tapir-w%u", w->id);
+	pthread_setname_np(pthread_self(), name); /* top -H, perf --sort comm */
 	for (;;) {
 		size_t len;
 		const uint8_t *r = ring_peek(w->in, &len);
@@ -555,6 +558,7 @@ static void *merge_main(void *arg)
 {
 	struct pipeline *p = arg;
 	unsigned idle = 0;
+	pthread_setname_np(pthread_self(), "tapir-merge");
 	for (;;) {
 		int r = merge_one(p);
 		if (r > 0) {
