@@ -155,6 +155,14 @@ static void vlan_record(struct flow_table *t, struct flow *f, int side, const ui
 		t->stats.vlan_asymmetric++;
 }
 
+uint64_t flow_hash(const uint8_t src[16], uint16_t sport, const uint8_t dst[16], uint16_t dport,
+		   uint64_t seed)
+{
+	struct flow_key k;
+	make_key(&k, src, sport, dst, dport);
+	return key_hash(&k, mix64(seed));
+}
+
 struct flow *flow_lookup(struct flow_table *t, const uint8_t src[16], uint16_t sport,
 			 const uint8_t dst[16], uint16_t dport, const uint16_t vlan[2], uint64_t now,
 			 bool create, int *side)

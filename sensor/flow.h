@@ -82,6 +82,13 @@ void flow_table_free(struct flow_table *t);
 void flow_end_all(struct flow_table *t);
 
 /*
+ * The hash of a connection, the same for both directions (VLAN ids left out):
+ * what a pipeline shards flows by. Not the table's bucket hash (other seed).
+ */
+uint64_t flow_hash(const uint8_t src[16], uint16_t sport, const uint8_t dst[16], uint16_t dport,
+		   uint64_t seed);
+
+/*
  * Finds the flow of a packet from (src, sport) to (dst, dport), creating it
  * when `create`. *side is set to the sending side (0 or 1) within the flow.
  * Returns NULL when not found and not created, or when out of memory.

@@ -223,36 +223,10 @@ static void send_ticks(struct pipeline *p, const struct worker *to)
 	}
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
-/* The worker that owns the flow: the same for both directions (the lower endpoint first). */
+/* The worker that owns the flow: the same for both directions. */
 static struct worker *owner(struct pipeline *p, const struct pkt_view *v)
 {
-	const uint8_t *a = v->src, *b = v->dst;
-	uint16_t pa = v->sport, pb = v->dport;
-	int c = memcmp(a, b, 16);
-	if (c > 0 || (c == 0 && pa > pb)) {
-		a = v->dst;
-		b = v->src;
-		pa = v->dport;
-		pb = v->sport;
-	}
-	uint64_t w[5];
-	memcpy(&w[0], a, 16);
-	memcpy(&w[2], b, 16);
-	w[4] = (uint64_t)pa << 16 | pb;
-	uint64_t h = p->cfg.seed;
-	for (int i = 0; i < 5; i++)
-		h = mix64(h ^ w[i]) + 0x9e3779b97f4a7c15ULL;
-	return &p->w[h % p->n];
+	return &p->w[flow_hash(v->src, v->sport, v->dst, v->dport, p->cfg.seed) % p->n];
 }
 
 /* A frame no worker gets is counted here, as the sensor would have. */
@@ -702,6 +676,7 @@ void pipeline_free(struct pipeline *p)
 {
 	if (!p)
 		return;
+	pipeline_finish(p); /* no thread may outlive its rings */
 	if (p->w)
 		for (unsigned i = 0; i < p->n; i++) {
 			sensor_free(p->w[i].sensor);
