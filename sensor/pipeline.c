@@ -135,14 +135,20 @@ struct pipeline {
 	uint64_t merged, merge_waits, bad_records;
 };
 
-/* Waiting on a ring: yield a little, then sleep (the cores are shared). */
+/*
+ * Waiting on a ring: yield a little, then sleep 50 us doubling up to 1 ms
+ * (the cores are shared; an idle live sensor wakes each thread 1000 times a
+ * second at most, and a stalled writer notices room within a millisecond).
+ */
 static void backoff(unsigned *n)
 {
 	if (++*n < 16) {
 		sched_yield();
 		return;
 	}
-	struct timespec ts = {0, 50 * 1000};
+	unsigned shift = *n - 16 < 5 ? *n - 16 : 5;
+	long us = 50L << shift;
+	struct timespec ts = {0, (us < 1000 ? us : 1000) * 1000};
 	nanosleep(&ts, NULL);
 }
 
