@@ -65,10 +65,18 @@ $CLI $H2LOAD --h1 "http://$S:8080/v1/items" >"$tmp/h1" 2>&1 &
 p1=$!
 $CLI $H2LOAD "http://$S:8081/v1/items" >"$tmp/h2" 2>&1 &
 p2=$!
+# Before the reload the client is not a trusted proxy: its X-Forwarded-For is ignored.
+X="$CLI curl -s -o /dev/null -H X-Forwarded-For:203.0.113.9"
+$X "http://$S:8080/v1/items?before=1"
 sleep 4
+printf 'sensor:\n  name: live-workers\n  workers: 3\nidentity:\n  trusted_proxies: [198.18.1.2]\n' \
+	>"$tmp/tapir.yaml"
 kill -HUP "$tpid"
 kill -USR1 "$tpid"
 wait $p1 $p2
+# Every worker took the new configuration: new connections land on all of them.
+for _ in $(seq 50); do grep -q "reloaded" "$tmp/err" && break; sleep 0.1; done
+for i in $(seq 12); do $X "http://$S:8080/v1/items?after=$i"; done
 sleep 1
 kill -INT "$tpid"
 wait "$tpid"
@@ -97,8 +105,9 @@ for line in open(sys.argv[2]):
 def count(port, proto):
     return sum(1 for e in events if e["server_port"] == port and e["proto"] == proto
                and e["path"] == "/v1/items" and e["status"] == 200)
-# The readiness probes made one exchange on each port before h2load started.
-got1, got2 = count(8080, "HTTP/1.1") - 1, count(8081, "HTTP/2") - 1
+# The readiness probes made one exchange on each port, the X-Forwarded-For
+# requests 13 more on 8080.
+got1, got2 = count(8080, "HTTP/1.1") - 14, count(8081, "HTTP/2") - 1
 drops = (stats or {}).get("capture", {}).get("kernel_dropped", -1)
 ok = h1 > 0 and h2 > 0 and got1 == h1 and got2 == h2
 line = "workers-live:every-exchange (HTTP/1.1 %d of %d, h2c %d of %d, kernel drops %s)" % (
@@ -109,6 +118,14 @@ elif drops and drops > 0:
     print("skip " + line + ": the kernel dropped packets (machine too busy)")
 else:
     print("not ok " + line)
+xff = [e for e in events if "before" in e.get("query_keys", []) or "after" in e.get("query_keys", [])]
+before = [e for e in xff if "before" in e["query_keys"]]
+after = [e for e in xff if "after" in e["query_keys"]]
+ok = len(before) == 1 and "origin_ip" not in before[0] and len(after) == 12 \
+    and all(e.get("origin_ip") == "203.0.113.9" for e in after)
+print(("ok" if ok else "not ok") + " workers-live:reload-reaches-every-worker" +
+      ("" if ok else ": before %s, after %s" % ([e.get("origin_ip") for e in before],
+                                                [e.get("origin_ip") for e in after])))
 pipe = (stats or {}).get("pipeline")
 ok = stats is not None and stats["capture"]["live"] is True and "kernel_dropped" in stats["capture"] \
     and pipe is not None and pipe["workers"] == 3 and len(pipe["per_worker"]) == 3 \
