@@ -90,7 +90,7 @@ static void health_tick(struct run *r, uint64_t now)
 	capture_get_stats(r->cap, &cs);
 	if (r->pipe && !r->finished) {
 		/* Ordered with the events: the merge thread tells the engine. */
-		pipeline_health(r->pipe, now, cs.dropped + cs.if_dropped);
+		pipeline_snapshot(r->pipe, PIPELINE_HEALTH, &cs);
 		return;
 	}
 	struct sensor_stats st;
@@ -155,6 +155,16 @@ static void write_inventory(struct routes *routes, const char *path)
 		fprintf(stderr, "tapir: %s\n", err);
 }
 
+/* SIGUSR1: the inventory now (with workers, called in the merge thread). */
+static void on_snapshot(void *ctx, struct output *out, uint64_t now,
+			const struct sensor_stats *st, const struct capture_stats *cs)
+{
+	(void)now, (void)st, (void)cs;
+	const struct run *r = ctx;
+	if (r->inventory_path)
+		write_inventory(out->routes, r->inventory_path);
+}
+
 static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t caplen)
 {
 	struct run *r = ctx;
@@ -171,10 +181,12 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 	}
 	if (g_inventory_wanted) {
 		g_inventory_wanted = 0;
-		if (r->pipe)
-			pipeline_inventory(r->pipe); /* the routes are the merge thread's */
-		else if (r->inventory_path)
-			write_inventory(r->out->routes, r->inventory_path);
+		struct capture_stats cs;
+		capture_get_stats(r->cap, &cs);
+		if (r->pipe) /* the routes are the merge thread's: on_snapshot there */
+			pipeline_snapshot(r->pipe, PIPELINE_USER, &cs);
+		else
+			on_snapshot(r, r->out, r->last_ts, NULL, &cs);
 	}
 	if (g_reload_wanted) {
 		g_reload_wanted = 0;
@@ -566,11 +578,13 @@ int main(int argc, char **argv)
 	out->alerts_is_stdout = alerts_stdout;
 	out->sensor_name = cfg.sensor.name;
 
+	struct run r = {.link = capture_link(cap), .inventory_path = inventory_path,
+			.config_path = config_path, .setup = su, .out = out, .cap = cap};
 	uint64_t seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
 	if (cfg.sensor.workers > 1) {
 		struct pipeline_config pc = {.workers = cfg.sensor.workers, .lim = &su->limits,
 					     .link = capture_link(cap), .seed = seed, .out = out,
-					     .inventory_path = inventory_path};
+					     .on_snapshot = on_snapshot, .ctx = &r};
 		if (pipeline_start(&pipe, &pc, err, sizeof err) != 0) {
 			fprintf(stderr, "tapir: %s\n", err);
 			status = 1;
@@ -597,9 +611,8 @@ int main(int argc, char **argv)
 
 	if (copts.iface)
 		fprintf(stderr, "tapir: capturing on %s\n", copts.iface);
-	struct run r = {.sensor = sensor, .pipe = pipe, .link = capture_link(cap),
-			.inventory_path = inventory_path, .config_path = config_path, .setup = su,
-			.out = out, .cap = cap};
+	r.sensor = sensor;
+	r.pipe = pipe;
 	status = capture_run(cap, on_frame, &r, err, sizeof err);
 	if (status)
 		fprintf(stderr, "tapir: %s\n", err);

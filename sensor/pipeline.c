@@ -9,7 +9,7 @@
  *
  * seq: the frame being handled when the event left the sensor; phase:
  * EXPIRE (flows whose time was up at that frame's time: sensor_advance),
- * PACKET (the frame itself), HEALTH, FINISH (end of input); rank and order
+ * PACKET (the frame itself), SNAPSHOT, FINISH (end of input); rank and order
  * only for ended flows: which list the flow was on and the seq of its latest
  * packet, the order in which one sensor's flow_expire (closed list first) and
  * flow_end_all (open list first) would have ended it. Each worker's stream is
@@ -53,7 +53,6 @@
 #include <time.h>
 
 #include "event_wire.h"
-#include "inventory.h"
 #include "ipfrag.h"
 #include "ring.h"
 
@@ -63,31 +62,38 @@
 #define CHECKPOINTS 64
 #define AUDIT_TICK_EVERY 1024          /* merged records between audit_tick calls */
 
-enum in_type { IN_FRAME, IN_DGRAM, IN_TICK, IN_HEALTH, IN_EXCHANGE, IN_FINISH };
+enum in_type { IN_FRAME, IN_DGRAM, IN_TICK, IN_SNAPSHOT, IN_EXCHANGE, IN_FINISH };
 
 /* Capture -> worker. Followed by `len` bytes: the frame; a struct pkt_view
- * and the datagram; or a pointer to the exchange_config. */
+ * and the datagram; a struct snap_ask; or a pointer to the exchange_config. */
 struct in_rec {
 	uint32_t type;
 	uint32_t len;
 	uint64_t seq;
 	uint64_t now;          /* the capture clock (newest packet time) */
-	uint64_t arg;          /* IN_HEALTH: kernel drops so far */
 };
 
-enum phase { PH_EXPIRE, PH_PACKET, PH_HEALTH, PH_FINISH };
-enum out_type { OUT_EVENT, OUT_BLIND };
+enum phase { PH_EXPIRE, PH_PACKET, PH_SNAPSHOT, PH_FINISH };
+enum out_type { OUT_EVENT, OUT_SNAPSHOT };
 
-/* Worker -> merge. Followed by an event (event_wire.h) or a struct out_blind. */
+/* Worker -> merge. Followed by an event (event_wire.h) or a struct snap. */
 struct out_rec {
 	uint64_t seq;
 	uint64_t order;
 	uint8_t phase, rank, type, pad[5];
 };
 
-struct out_blind {
-	struct sensor_blindness b;
-	uint64_t now, kernel_drops;
+/* pipeline_snapshot: asked of every worker at one point of the stream. */
+struct snap_ask {
+	enum pipeline_snap what;
+	struct capture_stats cs;
+	struct sensor_stats here;  /* the capture thread's own counters and IP fragments */
+};
+
+struct snap {
+	struct snap_ask ask;
+	uint64_t now;
+	struct sensor_stats st;
 };
 
 struct checkpoint {
@@ -123,15 +129,14 @@ struct pipeline {
 	pthread_t merge;
 	bool merge_started;
 	_Alignas(64) _Atomic uint64_t dispatched;  /* every record up to this seq is in a ring */
-	_Atomic int inventory_wanted;
 	/* The capture thread's. */
 	_Alignas(64) uint64_t seq, now, min_timeout, checkpoint_every;
 	struct ipfrag *frag;
 	struct sensor_stats here;                  /* frames that went to no worker */
 	/* The merge thread's. */
 	_Alignas(64) struct api_event ev;
-	struct sensor_blindness blind;
-	unsigned blind_n;
+	struct sensor_stats snap_sum;              /* the workers' answers so far */
+	unsigned snap_n;
 	uint64_t merged, merge_waits, bad_records;
 };
 
@@ -159,8 +164,8 @@ static struct checkpoint *cp_at(struct worker *w, unsigned i)
 	return &w->cp[(w->cp_head + i) % CHECKPOINTS];
 }
 
-static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, uint64_t arg,
-		     const void *a, size_t alen, const void *b, size_t blen)
+static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, const void *a,
+		     size_t alen, const void *b, size_t blen)
 {
 	size_t max = ring_max_record(w->in) - sizeof(struct in_rec);
 	if (alen + blen > max) { /* longer than any snapshot length: keep the head */
@@ -177,7 +182,7 @@ static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, uint64
 		backoff(&n);
 	}
 	struct in_rec h = {.type = type, .len = (uint32_t)(alen + blen), .seq = p->seq,
-			   .now = p->now, .arg = arg};
+			   .now = p->now};
 	memcpy(dst, &h, sizeof h);
 	if (alen)
 		memcpy(dst + sizeof h, a, alen);
@@ -223,7 +228,7 @@ static void send_ticks(struct pipeline *p, const struct worker *to)
 		w->due = due_bound(p, w);
 		if (p->now < w->due)
 			continue;
-		send_rec(p, w, IN_TICK, 0, NULL, 0, NULL, 0);
+		send_rec(p, w, IN_TICK, NULL, 0, NULL, 0);
 		w->ticks++;
 		w->due = p->now + 1; /* asked again at the next later frame */
 	}
@@ -287,35 +292,31 @@ void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, si
 	if (to && dgram) {
 		v.frag_data = NULL; /* pointers do not cross; the worker decodes the copy */
 		v.payload = NULL;
-		send_rec(p, to, IN_DGRAM, 0, &v, sizeof v, dgram, dlen);
+		send_rec(p, to, IN_DGRAM, &v, sizeof v, dgram, dlen);
 		to->frames++;
 	} else if (to) {
-		send_rec(p, to, IN_FRAME, 0, frame, caplen, NULL, 0);
+		send_rec(p, to, IN_FRAME, frame, caplen, NULL, 0);
 		to->frames++;
 	}
 	atomic_store_explicit(&p->dispatched, p->seq, memory_order_release);
 }
 
-static void broadcast(struct pipeline *p, uint32_t type, uint64_t arg, const void *a, size_t alen)
+static void broadcast(struct pipeline *p, uint32_t type, const void *a, size_t alen)
 {
 	for (unsigned i = 0; i < p->started; i++)
-		send_rec(p, &p->w[i], type, arg, a, alen, NULL, 0);
+		send_rec(p, &p->w[i], type, a, alen, NULL, 0);
 }
 
-void pipeline_health(struct pipeline *p, uint64_t now, uint64_t kernel_drops)
+void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, const struct capture_stats *cs)
 {
-	(void)now; /* the capture clock is the same newest packet time */
-	broadcast(p, IN_HEALTH, kernel_drops, NULL, 0);
+	struct snap_ask a = {.what = what, .cs = *cs, .here = p->here};
+	a.here.frag = *ipfrag_stats(p->frag);
+	broadcast(p, IN_SNAPSHOT, &a, sizeof a);
 }
 
 void pipeline_set_exchange(struct pipeline *p, const struct exchange_config *xc)
 {
-	broadcast(p, IN_EXCHANGE, 0, &xc, sizeof xc);
-}
-
-void pipeline_inventory(struct pipeline *p)
-{
-	atomic_store(&p->inventory_wanted, 1);
+	broadcast(p, IN_EXCHANGE, &xc, sizeof xc);
 }
 
 /* ---- workers ---- */
@@ -350,15 +351,16 @@ static void worker_emit(void *ctx, const struct api_event *ev)
 	w->events++;
 }
 
-static void worker_blindness(struct worker *w, const struct in_rec *h)
+static void worker_snapshot(struct worker *w, const struct in_rec *h, const uint8_t *body)
 {
-	struct out_rec o = {.seq = h->seq, .phase = PH_HEALTH, .type = OUT_BLIND};
-	struct out_blind b = {.now = h->now, .kernel_drops = h->arg};
-	sensor_blindness(w->sensor, &b.b);
-	uint8_t *dst = out_reserve(w, sizeof o + sizeof b);
+	struct out_rec o = {.seq = h->seq, .phase = PH_SNAPSHOT, .type = OUT_SNAPSHOT};
+	struct snap sn = {.now = h->now};
+	memcpy(&sn.ask, body, sizeof sn.ask);
+	sensor_get_stats(w->sensor, &sn.st);
+	uint8_t *dst = out_reserve(w, sizeof o + sizeof sn);
 	memcpy(dst, &o, sizeof o);
-	memcpy(dst + sizeof o, &b, sizeof b);
-	ring_commit(w->out, sizeof o + sizeof b);
+	memcpy(dst + sizeof o, &sn, sizeof sn);
+	ring_commit(w->out, sizeof o + sizeof sn);
 }
 
 /* One record from the capture thread; returns false after the last. */
@@ -387,8 +389,8 @@ static bool worker_handle(struct worker *w, const struct in_rec *h, const uint8_
 		w->phase = PH_EXPIRE;
 		sensor_advance(s, h->now);
 		break;
-	case IN_HEALTH:
-		worker_blindness(w, h);
+	case IN_SNAPSHOT:
+		worker_snapshot(w, h, body);
 		break;
 	case IN_EXCHANGE: {
 		const struct exchange_config *xc;
@@ -460,23 +462,30 @@ static void deliver(struct pipeline *p, const struct out_rec *h, const uint8_t *
 		output_event(o, &p->ev);
 		return;
 	}
-	struct out_blind b;
-	if (len != sizeof b) {
+	struct snap sn;
+	if (len != sizeof sn) {
 		p->bad_records++;
 		return;
 	}
-	memcpy(&b, body, sizeof b);
-	p->blind.gaps += b.b.gaps;
-	p->blind.gap_bytes += b.b.gap_bytes;
-	p->blind.cap_hits += b.b.cap_hits;
-	if (++p->blind_n < p->started)
+	memcpy(&sn, body, sizeof sn);
+	sensor_stats_add(&p->snap_sum, &sn.st);
+	if (++p->snap_n < p->started)
 		return;
-	/* Every worker's figure at this point of the stream: one sensor's. */
-	struct engine_health total = {.kernel_drops = b.kernel_drops, .gap_bytes = p->blind.gap_bytes,
-				      .gaps = p->blind.gaps, .cap_hits = p->blind.cap_hits};
-	output_health(o, b.now, &total);
-	p->blind = (struct sensor_blindness){0};
-	p->blind_n = 0;
+	/* Every worker's figures at this point of the stream, as one sensor's. */
+	struct sensor_stats sum = p->snap_sum;
+	sensor_stats_add(&sum, &sn.ask.here);
+	if (sn.ask.what == PIPELINE_HEALTH) {
+		struct sensor_blindness b;
+		sensor_stats_blindness(&sum, &b);
+		struct engine_health total = {
+			.kernel_drops = sn.ask.cs.dropped + sn.ask.cs.if_dropped,
+			.gap_bytes = b.gap_bytes, .gaps = b.gaps, .cap_hits = b.cap_hits};
+		output_health(o, sn.now, &total);
+	} else if (p->cfg.on_snapshot) {
+		p->cfg.on_snapshot(p->cfg.ctx, o, sn.now, &sum, &sn.ask.cs);
+	}
+	p->snap_sum = (struct sensor_stats){0};
+	p->snap_n = 0;
 }
 
 /* Emits the next record in stream order: 1; 0 when it is not known yet; -1 at the end. */
@@ -525,13 +534,10 @@ static int merge_one(struct pipeline *p)
 static void merge_chores(struct pipeline *p)
 {
 	struct output *o = p->cfg.out;
-	if (atomic_exchange(&p->inventory_wanted, 0) && p->cfg.inventory_path) {
-		char err[1024];
-		if (inventory_write(o->routes, p->cfg.inventory_path, err, sizeof err) != 0)
-			fprintf(stderr, "tapir: %s\n", err);
-	}
 	if (o->audit && audit_tick(o->audit) != 0)
 		o->audit_errors++;
+	if (p->cfg.on_chore)
+		p->cfg.on_chore(p->cfg.ctx, o);
 }
 
 static void *merge_main(void *arg)
@@ -637,7 +643,7 @@ void pipeline_finish(struct pipeline *p)
 	/* Workers never started have nothing to say. */
 	for (unsigned i = p->started; i < p->n; i++)
 		atomic_store(&p->w[i].watermark, UINT64_MAX);
-	broadcast(p, IN_FINISH, 0, NULL, 0);
+	broadcast(p, IN_FINISH, NULL, 0);
 	for (unsigned i = 0; i < p->started; i++)
 		pthread_join(p->w[i].thread, NULL);
 	pthread_join(p->merge, NULL);

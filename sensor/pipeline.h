@@ -30,10 +30,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "capture.h"
 #include "output.h"
 #include "sensor.h"
 
 #define PIPELINE_MAX_WORKERS 64
+
+/*
+ * Called in the merge thread, which owns the output until pipeline_finish:
+ * on_snapshot with the sensors' counters summed at the point of the stream
+ * where pipeline_snapshot(PIPELINE_USER) was called and the capture counters
+ * the caller gave then; on_chore every 1024 records and whenever the merge
+ * thread has nothing to do (time-driven work: the audit log is ticked there).
+ */
+typedef void (*pipeline_snapshot_fn)(void *ctx, struct output *out, uint64_t now,
+				     const struct sensor_stats *st, const struct capture_stats *cs);
+typedef void (*pipeline_chore_fn)(void *ctx, struct output *out);
 
 struct pipeline_config {
 	unsigned workers;                 /* 2..PIPELINE_MAX_WORKERS */
@@ -41,7 +53,9 @@ struct pipeline_config {
 	enum pkt_link link;
 	uint64_t seed;
 	struct output *out;               /* the merge thread's alone until pipeline_finish */
-	const char *inventory_path;       /* written by pipeline_inventory; may be NULL */
+	pipeline_snapshot_fn on_snapshot; /* may be NULL */
+	pipeline_chore_fn on_chore;       /* may be NULL */
+	void *ctx;                        /* for both */
 };
 
 struct pipeline;
@@ -52,12 +66,16 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char 
 
 /* The capture thread's calls, in stream order. */
 void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, size_t caplen);
-/* Health at this point of the stream: the engine hears it as one sensor's. */
-void pipeline_health(struct pipeline *p, uint64_t now, uint64_t kernel_drops);
+/*
+ * The counters of all the sensors at this point of the stream, summed, to
+ * the merge thread: PIPELINE_HEALTH tells the engine what the sensor may
+ * have missed (output_health, as one sensor's health tick would);
+ * PIPELINE_USER hands them to on_snapshot. `cs`: the capture's counters now.
+ */
+enum pipeline_snap { PIPELINE_HEALTH, PIPELINE_USER };
+void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, const struct capture_stats *cs);
 /* A reload: `xc` (and what it points to) must stay valid until pipeline_free. */
 void pipeline_set_exchange(struct pipeline *p, const struct exchange_config *xc);
-/* Asks the merge thread to write the inventory between two events. */
-void pipeline_inventory(struct pipeline *p);
 
 /*
  * End of input: every worker finishes its flows, every ring is drained,

@@ -21,18 +21,19 @@ tsan=build/tsan/tapir-tsan
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# same NAME ARGS...: events with 1 and 4 workers must be the same bytes.
+# same NAME ARGS...: events and alerts with 1 and 4 workers must be the same bytes.
 same() {
 	name=$1
 	shift
-	if ! "$tapir" "$@" --workers 1 --events "$tmp/e1" >/dev/null 2>"$tmp/err1" ||
-		! "$tapir" "$@" --workers 4 --events "$tmp/e4" >/dev/null 2>"$tmp/err4"; then
+	if ! "$tapir" "$@" --workers 1 --events "$tmp/e1" --alerts "$tmp/a1" 2>"$tmp/err1" ||
+		! "$tapir" "$@" --workers 4 --events "$tmp/e4" --alerts "$tmp/a4" 2>"$tmp/err4"; then
 		echo "not ok workers:$name: tapir failed: $(head -c 300 "$tmp/err1" "$tmp/err4")"
-	elif cmp -s "$tmp/e1" "$tmp/e4"; then
-		echo "ok workers:$name ($(wc -l <"$tmp/e1") events)"
+	elif cmp -s "$tmp/e1" "$tmp/e4" && cmp -s "$tmp/a1" "$tmp/a4"; then
+		echo "ok workers:$name ($(wc -l <"$tmp/e1") events, $(wc -l <"$tmp/a1") alerts)"
 	else
-		echo "not ok workers:$name: --workers 4 events differ from --workers 1:"
+		echo "not ok workers:$name: --workers 4 events or alerts differ from --workers 1:"
 		diff "$tmp/e1" "$tmp/e4" | head -n 6
+		diff "$tmp/a1" "$tmp/a4" | head -n 6
 	fi
 }
 
