@@ -90,7 +90,7 @@ static void health_tick(struct run *r, uint64_t now)
 	capture_get_stats(r->cap, &cs);
 	if (r->pipe && !r->finished) {
 		/* Ordered with the events: the merge thread tells the engine. */
-		pipeline_snapshot(r->pipe, PIPELINE_HEALTH, &cs);
+		pipeline_snapshot(r->pipe, PIPELINE_HEALTH, 0, &cs);
 		return;
 	}
 	struct sensor_stats st;
@@ -155,13 +155,18 @@ static void write_inventory(struct routes *routes, const char *path)
 		fprintf(stderr, "tapir: %s\n", err);
 }
 
-/* SIGUSR1: the inventory now (with workers, called in the merge thread). */
-static void on_snapshot(void *ctx, struct output *out, uint64_t now,
+enum { SNAP_INVENTORY }; /* what on_snapshot is asked for */
+
+/*
+ * SIGUSR1: the inventory now. With workers this runs in the merge thread,
+ * which owns the output, at this point of the stream (pipeline_snapshot).
+ */
+static void on_snapshot(void *ctx, int tag, struct output *out, uint64_t now,
 			const struct sensor_stats *st, const struct capture_stats *cs)
 {
 	(void)now, (void)st, (void)cs;
 	const struct run *r = ctx;
-	if (r->inventory_path)
+	if (tag == SNAP_INVENTORY && r->inventory_path)
 		write_inventory(out->routes, r->inventory_path);
 }
 
@@ -184,9 +189,9 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 		struct capture_stats cs;
 		capture_get_stats(r->cap, &cs);
 		if (r->pipe) /* the routes are the merge thread's: on_snapshot there */
-			pipeline_snapshot(r->pipe, PIPELINE_USER, &cs);
+			pipeline_snapshot(r->pipe, PIPELINE_USER, SNAP_INVENTORY, &cs);
 		else
-			on_snapshot(r, r->out, r->last_ts, NULL, &cs);
+			on_snapshot(r, SNAP_INVENTORY, r->out, r->last_ts, NULL, &cs);
 	}
 	if (g_reload_wanted) {
 		g_reload_wanted = 0;

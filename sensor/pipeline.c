@@ -86,6 +86,7 @@ struct out_rec {
 /* pipeline_snapshot: asked of every worker at one point of the stream. */
 struct snap_ask {
 	enum pipeline_snap what;
+	int tag;
 	struct capture_stats cs;
 	struct sensor_stats here;  /* the capture thread's own counters and IP fragments */
 };
@@ -307,9 +308,10 @@ static void broadcast(struct pipeline *p, uint32_t type, const void *a, size_t a
 		send_rec(p, &p->w[i], type, a, alen, NULL, 0);
 }
 
-void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, const struct capture_stats *cs)
+void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, int tag,
+		       const struct capture_stats *cs)
 {
-	struct snap_ask a = {.what = what, .cs = *cs, .here = p->here};
+	struct snap_ask a = {.what = what, .tag = tag, .cs = *cs, .here = p->here};
 	a.here.frag = *ipfrag_stats(p->frag);
 	broadcast(p, IN_SNAPSHOT, &a, sizeof a);
 }
@@ -482,7 +484,7 @@ static void deliver(struct pipeline *p, const struct out_rec *h, const uint8_t *
 			.gap_bytes = b.gap_bytes, .gaps = b.gaps, .cap_hits = b.cap_hits};
 		output_health(o, sn.now, &total);
 	} else if (p->cfg.on_snapshot) {
-		p->cfg.on_snapshot(p->cfg.ctx, o, sn.now, &sum, &sn.ask.cs);
+		p->cfg.on_snapshot(p->cfg.ctx, sn.ask.tag, o, sn.now, &sum, &sn.ask.cs);
 	}
 	p->snap_sum = (struct sensor_stats){0};
 	p->snap_n = 0;

@@ -43,7 +43,7 @@
  * the caller gave then; on_chore every 1024 records and whenever the merge
  * thread has nothing to do (time-driven work: the audit log is ticked there).
  */
-typedef void (*pipeline_snapshot_fn)(void *ctx, struct output *out, uint64_t now,
+typedef void (*pipeline_snapshot_fn)(void *ctx, int tag, struct output *out, uint64_t now,
 				     const struct sensor_stats *st, const struct capture_stats *cs);
 typedef void (*pipeline_chore_fn)(void *ctx, struct output *out);
 
@@ -70,10 +70,12 @@ void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, si
  * The counters of all the sensors at this point of the stream, summed, to
  * the merge thread: PIPELINE_HEALTH tells the engine what the sensor may
  * have missed (output_health, as one sensor's health tick would);
- * PIPELINE_USER hands them to on_snapshot. `cs`: the capture's counters now.
+ * PIPELINE_USER hands them to on_snapshot with `tag` (the caller's: what it
+ * asked for). `cs`: the capture's counters now.
  */
 enum pipeline_snap { PIPELINE_HEALTH, PIPELINE_USER };
-void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, const struct capture_stats *cs);
+void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, int tag,
+		       const struct capture_stats *cs);
 /* A reload: `xc` (and what it points to) must stay valid until pipeline_free. */
 void pipeline_set_exchange(struct pipeline *p, const struct exchange_config *xc);
 

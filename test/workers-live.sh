@@ -7,13 +7,14 @@
 # pipeline's. A reload (SIGHUP) and an inventory (SIGUSR1) happen mid-run.
 cd "$(dirname "$0")/.." || exit 2
 tapir=${TAPIR:-build/tapir-san}
+name=${LIVE_NAME:-workers-live} # test name prefix
 if ! sh test/netns.sh check 2>/dev/null; then
-	echo "skip workers-live: cannot create network namespaces here (needs root and ip netns)"
+	echo "skip $name: cannot create network namespaces here (needs root and ip netns)"
 	exit 0
 fi
 for p in nginx nghttpd h2load; do
 	command -v $p >/dev/null || [ -x /usr/sbin/$p ] || {
-		echo "not ok workers-live: needs $p (test/ensure-deps.sh check installs nginx-light nghttp2-server nghttp2-client)"
+		echo "not ok $name: needs $p (test/ensure-deps.sh check installs nginx-light nghttp2-server nghttp2-client)"
 		exit 0
 	}
 done
@@ -30,7 +31,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-sh test/netns.sh up || { echo "not ok workers-live: could not set up the namespaces"; exit 0; }
+sh test/netns.sh up || { echo "not ok $name: could not set up the namespaces"; exit 0; }
 
 mkdir -p "$tmp/www/v1"
 echo '{"items":[1,2,3]}' >"$tmp/www/v1/items"
@@ -83,15 +84,18 @@ wait "$tpid"
 rc=$?
 tpid=
 if [ "$rc" -ne 0 ]; then
-	echo "not ok workers-live:exit: tapir -i --workers 3 exited $rc: $(head -c 300 "$tmp/err")"
+	echo "not ok $name:exit: tapir -i --workers 3 exited $rc: $(head -c 300 "$tmp/err")"
 	exit 0
 fi
-echo "ok workers-live:exit"
-grep -q "reloaded" "$tmp/err" && echo "ok workers-live:reload" ||
-	echo "not ok workers-live:reload: $(tail -n 2 "$tmp/err")"
-grep -q '"route":"/v1/items"' "$tmp/inv" 2>/dev/null && echo "ok workers-live:inventory" ||
-	echo "not ok workers-live:inventory: no /v1/items in the inventory"
-python3 - "$tmp/ev" "$tmp/err" "$tmp/h1" "$tmp/h2" <<'PY'
+if grep -q "WARNING: ThreadSanitizer" "$tmp/err"; then
+	echo "not ok $name:tsan: $(grep -m 1 -A 4 "WARNING: ThreadSanitizer" "$tmp/err")"
+fi
+echo "ok $name:exit"
+grep -q "reloaded" "$tmp/err" && echo "ok $name:reload" ||
+	echo "not ok $name:reload: $(tail -n 2 "$tmp/err")"
+grep -q '"route":"/v1/items"' "$tmp/inv" 2>/dev/null && echo "ok $name:inventory" ||
+	echo "not ok $name:inventory: no /v1/items in the inventory"
+python3 - "$tmp/ev" "$tmp/err" "$tmp/h1" "$tmp/h2" "$name" <<'PY'
 import json, re, sys
 def done(path):
     m = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded", open(path).read())
@@ -110,7 +114,7 @@ def count(port, proto):
 got1, got2 = count(8080, "HTTP/1.1") - 14, count(8081, "HTTP/2") - 1
 drops = (stats or {}).get("capture", {}).get("kernel_dropped", -1)
 ok = h1 > 0 and h2 > 0 and got1 == h1 and got2 == h2
-line = "workers-live:every-exchange (HTTP/1.1 %d of %d, h2c %d of %d, kernel drops %s)" % (
+line = sys.argv[5] + ":every-exchange (HTTP/1.1 %d of %d, h2c %d of %d, kernel drops %s)" % (
     got1, h1, got2, h2, drops)
 if ok:
     print("ok " + line)
@@ -123,12 +127,12 @@ before = [e for e in xff if "before" in e["query_keys"]]
 after = [e for e in xff if "after" in e["query_keys"]]
 ok = len(before) == 1 and "origin_ip" not in before[0] and len(after) == 12 \
     and all(e.get("origin_ip") == "203.0.113.9" for e in after)
-print(("ok" if ok else "not ok") + " workers-live:reload-reaches-every-worker" +
+print(("ok" if ok else "not ok") + " " + sys.argv[5] + ":reload-reaches-every-worker" +
       ("" if ok else ": before %s, after %s" % ([e.get("origin_ip") for e in before],
                                                 [e.get("origin_ip") for e in after])))
 pipe = (stats or {}).get("pipeline")
 ok = stats is not None and stats["capture"]["live"] is True and "kernel_dropped" in stats["capture"] \
     and pipe is not None and pipe["workers"] == 3 and len(pipe["per_worker"]) == 3 \
     and sum(w["events"] for w in pipe["per_worker"]) == stats["http"]["events"]
-print(("ok" if ok else "not ok") + " workers-live:stats" + ("" if ok else ": %s" % (pipe,)))
+print(("ok" if ok else "not ok") + " " + sys.argv[5] + ":stats" + ("" if ok else ": %s" % (pipe,)))
 PY

@@ -11,7 +11,7 @@
 #  4. ThreadSanitizer: the ring's two-thread stress and a few replays under
 #     build/tsan/tapir-tsan (slow threads shuffle the timing); any report, or
 #     events and alerts other than one worker's, fails
-#  5. live: nginx (HTTP/1.1) and nghttpd (h2c) in one namespace, h2load clients
+#  5. live (with the ASan binary, then the TSan one): nginx (HTTP/1.1) and nghttpd (h2c) in one namespace, h2load clients
 #     in the other at a sustained rate for ~10 s, `tapir -i --workers 3` on the
 #     veth: every exchange the clients completed is an event; kernel drops are
 #     in --stats
@@ -134,3 +134,5 @@ else
 fi
 
 sh test/workers-live.sh
+# The same live run under ThreadSanitizer: signals, reload and shutdown.
+[ -x "$tsan" ] && TAPIR=$tsan LIVE_NAME=workers-live-tsan sh test/workers-live.sh
