@@ -22,6 +22,10 @@ REL_OBJ  = $(LIB_SRC:%.c=build/rel/%.o)
 SAN_OBJ  = $(LIB_SRC:%.c=build/san/%.o)
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 TESTS    = $(TEST_SRC:test/%.c=build/san/%)
+# ThreadSanitizer: the threaded paths (--workers, the rings), run by test/workers.sh.
+TSAN_OBJ = $(LIB_SRC:%.c=build/tsan/%.o)
+TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+TSAN_BINS = build/tsan/tapir-tsan build/tsan/test_ring
 
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= /etc
@@ -46,6 +50,16 @@ build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) -MMD -MP -c -o $@ $<
 
+build/tsan/tapir-tsan: build/tsan/sensor/main.o $(TSAN_OBJ)
+	$(CC) $(TSAN_FLAGS) -o $@ $^ $(LIBS)
+
+build/tsan/test_ring: build/tsan/test/test_ring.o $(TSAN_OBJ)
+	$(CC) $(TSAN_FLAGS) -o $@ $^ $(LIBS)
+
+build/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(TSAN_FLAGS) -MMD -MP -c -o $@ $<
+
 build/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
@@ -55,7 +69,7 @@ build/san/test_%: build/san/test/test_%.o $(SAN_OBJ)
 
 check: 
 	@sh test/ensure-deps.sh check
-	@$(MAKE) --no-print-directory build/tapir build/tapir-san $(TESTS)
+	@$(MAKE) --no-print-directory build/tapir build/tapir-san $(TESTS) $(TSAN_BINS)
 	@sh test/run.sh
 
 demo:

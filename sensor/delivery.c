@@ -45,6 +45,7 @@ struct delivery {
 	size_t queue_max;
 
 	pthread_t thread;
+	bool launched;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	/* Under mu: */
@@ -598,18 +599,19 @@ struct delivery *delivery_start(const struct delivery_config *cfg, int *status, 
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&d->mu, NULL);
 	publish_stats(d);
+	*status = 0;
+	return d;
+}
+
+int delivery_launch(struct delivery *d, char *err, size_t errlen)
+{
 	int rc = pthread_create(&d->thread, NULL, run, d);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the delivery thread: %s", strerror(rc));
-		rconn_close(d->conn);
-		spool_close(d->spool);
-		pthread_cond_destroy(&d->cv);
-		pthread_mutex_destroy(&d->mu);
-		free(d);
-		return NULL;
+		return -1;
 	}
-	*status = 0;
-	return d;
+	d->launched = true;
+	return 0;
 }
 
 void delivery_stop(struct delivery *d, struct delivery_stats *final, char *msg, size_t len)
@@ -619,7 +621,21 @@ void delivery_stop(struct delivery *d, struct delivery_stats *final, char *msg, 
 	d->stopping = true;
 	pthread_cond_signal(&d->cv);
 	pthread_mutex_unlock(&d->mu);
-	pthread_join(d->thread, NULL);
+	if (d->launched) {
+		pthread_join(d->thread, NULL);
+	} else {
+		/* Never launched (start-up failed later): what was queued goes to the spool. */
+		struct msg *m = d->head;
+		d->head = d->tail = NULL;
+		while (m) {
+			struct msg *next = m->next;
+			if (m->kind != MSG_EVENT)
+				spool_one(d, &(struct item){.kind = m->kind, .data = m->data, .len = m->len});
+			free(m);
+			m = next;
+		}
+		publish_stats(d);
+	}
 	*final = d->pub;
 	uint64_t left = spool_pending(d->spool);
 	if (left && d->spool_dir[0])

@@ -78,13 +78,18 @@ struct delivery_stats {
 struct delivery;
 
 /*
- * Opens the spool, tries Redis once and starts the thread. Redis being
+ * Opens the spool and tries Redis once; delivery_launch then starts the
+ * thread (after a privilege drop: threads keep the capabilities they were
+ * made with). Messages queued before the launch wait for it. Redis being
  * unreachable is not an error (alerts are spooled until it is back); Redis
  * refusing the login or the database is: NULL, *status 2 and a one-line err.
  * Other failures: NULL, *status 1.
  */
 struct delivery *delivery_start(const struct delivery_config *cfg, int *status, char *err,
 				size_t errlen);
+
+/* Starts the delivery thread. 0, or -1 with a one-line err (delivery_stop still frees). */
+int delivery_launch(struct delivery *d, char *err, size_t errlen);
 
 /* Queue one alert / signed head / event (JSON without newline). Never blocks on Redis or disk. */
 void delivery_alert(struct delivery *d, const char *json, size_t len);

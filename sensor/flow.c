@@ -155,6 +155,14 @@ static void vlan_record(struct flow_table *t, struct flow *f, int side, const ui
 		t->stats.vlan_asymmetric++;
 }
 
+uint64_t flow_hash(const uint8_t src[16], uint16_t sport, const uint8_t dst[16], uint16_t dport,
+		   uint64_t seed)
+{
+	struct flow_key k;
+	make_key(&k, src, sport, dst, dport);
+	return key_hash(&k, mix64(seed));
+}
+
 struct flow *flow_lookup(struct flow_table *t, const uint8_t src[16], uint16_t sport,
 			 const uint8_t dst[16], uint16_t dport, const uint16_t vlan[2], uint64_t now,
 			 bool create, int *side)
@@ -233,6 +241,16 @@ void flow_expire(struct flow_table *t, uint64_t now)
 	while (t->open.head && now >= t->open.head->last_us &&
 	       now - t->open.head->last_us >= t->lim.idle_us)
 		flow_end(t, t->open.head, FLOW_END_IDLE);
+}
+
+uint64_t flow_next_expiry(const struct flow_table *t)
+{
+	uint64_t next = UINT64_MAX;
+	if (t->closed.head)
+		next = t->closed.head->last_us + t->lim.closed_us;
+	if (t->open.head && t->open.head->last_us + t->lim.idle_us < next)
+		next = t->open.head->last_us + t->lim.idle_us;
+	return next;
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t)

@@ -44,6 +44,7 @@ struct flow {
 	struct flow *prev, *next;     /* activity list (open or closed) */
 	uint64_t last_us;             /* packet time of the latest packet (timeouts) */
 	uint64_t packets;
+	uint64_t order;               /* caller's sequence number of that packet (sensor_set_seq) */
 	uint8_t client_side;          /* side that sent the first SYN (or first packet) */
 	bool syn_seen[2];             /* a SYN from side i */
 	bool fin_seen[2];
@@ -81,6 +82,13 @@ void flow_table_free(struct flow_table *t);
 void flow_end_all(struct flow_table *t);
 
 /*
+ * The hash of a connection, the same for both directions (VLAN ids left out):
+ * what a pipeline shards flows by. Not the table's bucket hash (other seed).
+ */
+uint64_t flow_hash(const uint8_t src[16], uint16_t sport, const uint8_t dst[16], uint16_t dport,
+		   uint64_t seed);
+
+/*
  * Finds the flow of a packet from (src, sport) to (dst, dport), creating it
  * when `create`. *side is set to the sending side (0 or 1) within the flow.
  * Returns NULL when not found and not created, or when out of memory.
@@ -95,6 +103,9 @@ void flow_mark_closed(struct flow_table *t, struct flow *f);
 
 /* Ends flows whose time is up at `now`. Cheap when nothing expires. */
 void flow_expire(struct flow_table *t, uint64_t now);
+
+/* The earliest packet time at which flow_expire would end a flow; UINT64_MAX: none. */
+uint64_t flow_next_expiry(const struct flow_table *t);
 
 /* Ends and removes one flow now. */
 void flow_end(struct flow_table *t, struct flow *f, enum flow_end_reason why);

@@ -27,6 +27,7 @@
 #include "logsink.h"
 #include "openapi.h"
 #include "output.h"
+#include "pipeline.h"
 #include "privdrop.h"
 #include "progress.h"
 #include "sensor.h"
@@ -53,8 +54,17 @@ static void on_signal(int sig)
 		capture_stop(g_capture);
 }
 
+/* A configuration replaced by a reload while workers may still point into it. */
+struct retired {
+	struct setup *setup;
+	struct retired *next;
+};
+
 struct run {
-	struct sensor *sensor;
+	struct sensor *sensor;   /* one worker: the sensor; several: NULL, and */
+	struct pipeline *pipe;   /* the pipeline (sensor/pipeline.h) */
+	struct retired *retired;
+	bool finished;           /* the pipeline is joined: its sensors can be read */
 	enum pkt_link link;
 	const char *inventory_path;
 	const char *config_path;
@@ -65,37 +75,45 @@ struct run {
 	uint64_t last_ts;      /* packet time of the latest frame */
 	uint64_t next_health;  /* packet time of the next engine_health */
 	uint64_t next_live_ms; /* wall time (monotonic) of the next Redis liveness update */
-	struct engine_health seen; /* cumulative figures at the last engine_health */
 	struct progress *progress; /* -r on a terminal: the status line */
 };
 
-static void print_stats(struct capture *cap, const struct sensor *s, const struct output *o,
-			const struct delivery_stats *rs);
+static void print_stats(const struct capture_stats *cs, const struct sensor_stats *st,
+			const struct output *o, const struct delivery_stats *redis_final,
+			const struct pipeline *pipe);
 
 #define HEALTH_EVERY_US (10ull * 1000000) /* blind_spot looks at the sensor this often */
+
+/* Every sensor counter: the one sensor's, or the pipeline's sum once it is joined. */
+static void run_stats(const struct run *r, struct sensor_stats *st)
+{
+	if (r->pipe)
+		pipeline_sensor_stats(r->pipe, st);
+	else
+		sensor_get_stats(r->sensor, st);
+}
 
 /* Tells the engine what the sensor may have missed since the last time. */
 static void health_tick(struct run *r, uint64_t now)
 {
 	struct sensor_blindness b;
 	struct capture_stats cs;
-	sensor_blindness(r->sensor, &b);
 	capture_get_stats(r->cap, &cs);
+	if (r->pipe && !r->finished) {
+		/* Ordered with the events: the merge thread tells the engine. */
+		pipeline_snapshot(r->pipe, PIPELINE_HEALTH, 0, &cs);
+		return;
+	}
+	struct sensor_stats st;
+	run_stats(r, &st);
+	sensor_stats_blindness(&st, &b);
 	struct engine_health total = {
 		.kernel_drops = cs.dropped + cs.if_dropped,
 		.gap_bytes = b.gap_bytes,
 		.gaps = b.gaps,
 		.cap_hits = b.cap_hits,
 	};
-	struct engine_health delta = {
-		.kernel_drops = total.kernel_drops - r->seen.kernel_drops,
-		.gap_bytes = total.gap_bytes - r->seen.gap_bytes,
-		.gaps = total.gaps - r->seen.gaps,
-		.cap_hits = total.cap_hits - r->seen.cap_hits,
-	};
-	r->seen = total;
-	if (r->out->engine)
-		engine_health(r->out->engine, now, &delta, output_alert, r->out);
+	output_health(r->out, now, &total);
 }
 
 /*
@@ -110,23 +128,33 @@ static void reload(struct run *r)
 	char err[1024];
 	struct tapir_config cfg;
 	struct setup *next = calloc(1, sizeof *next);
+	/* With workers the old setup is kept to the end: they may still point into it. */
+	struct retired *old = r->pipe ? malloc(sizeof *old) : NULL;
 	config_defaults(&cfg);
 	if (!r->config_path) {
 		fprintf(stderr, "tapir: SIGHUP: no configuration file (-c) to reload\n");
-	} else if (!next) {
+	} else if (!next || (r->pipe && !old)) {
 		fprintf(stderr, "tapir: SIGHUP: out of memory, keeping the running configuration\n");
 	} else if (config_load(&cfg, r->config_path, err, sizeof err) != 0 ||
 		   setup_build(next, &cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "tapir: reload failed, keeping the running configuration: %s\n", err);
 		setup_free(next);
 	} else {
-		sensor_set_exchange(r->sensor, &next->limits.session.exchange);
-		setup_free(r->setup);
-		free(r->setup);
+		if (r->pipe) {
+			pipeline_set_exchange(r->pipe, &next->limits.session.exchange);
+			*old = (struct retired){r->setup, r->retired};
+			r->retired = old;
+			old = NULL;
+		} else {
+			sensor_set_exchange(r->sensor, &next->limits.session.exchange);
+			setup_free(r->setup);
+			free(r->setup);
+		}
 		r->setup = next;
 		next = NULL;
 		fprintf(stderr, "tapir: reloaded %s\n", r->config_path);
 	}
+	free(old);
 	free(next);
 	config_free(&cfg);
 }
@@ -145,39 +173,67 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* What on_snapshot is asked for. */
+enum {
+	SNAP_SIGUSR1, /* the inventory and the counters so far */
+	SNAP_REDIS,   /* the Redis heartbeat's figures; the spool-near-full alert */
+};
+
 /*
- * About once a second of wall time: the figures the Redis heartbeat reports,
- * and the loud alert when the spool nears its cap.
+ * Work that needs the output and the sensors' counters mid-run. With workers
+ * it runs in the merge thread, which owns the output, at this point of the
+ * stream (pipeline_snapshot); with one sensor, right here.
  */
-static void redis_tick(struct run *r)
+static void on_snapshot(void *ctx, int tag, struct output *out, uint64_t now,
+			const struct sensor_stats *st, const struct capture_stats *cs)
 {
-	uint64_t now = mono_ms();
-	if (now < r->next_live_ms)
+	const struct run *r = ctx;
+	if (tag == SNAP_SIGUSR1) {
+		if (r->inventory_path)
+			write_inventory(out->routes, r->inventory_path);
+		print_stats(cs, st, out, NULL, NULL); /* the counters so far */
 		return;
-	r->next_live_ms = now + 1000;
-	struct sensor_blindness b;
+	}
+	if (tag == SNAP_REDIS && out->redis) {
+		struct sensor_blindness b;
+		sensor_stats_blindness(st, &b);
+		struct delivery_liveness l = {
+			.last_packet_us = now,
+			.packets = st->c.packets,
+			.kernel_drops = cs->dropped + cs->if_dropped,
+			.gaps = b.gaps,
+			.events = out->events_seen,
+			.alerts = out->alerts_written,
+		};
+		delivery_liveness(out->redis, &l);
+		char msg[ALERT_SUMMARY_MAX];
+		if (delivery_spool_warning(out->redis, msg, sizeof msg))
+			output_delivery_alert(out, now, msg);
+	}
+}
+
+/* Asks for a snapshot: in the merge thread with workers, here without. */
+static void snapshot(struct run *r, int tag)
+{
 	struct capture_stats cs;
-	sensor_blindness(r->sensor, &b);
 	capture_get_stats(r->cap, &cs);
-	struct delivery_liveness l = {
-		.last_packet_us = r->last_ts,
-		.packets = r->frames,
-		.kernel_drops = cs.dropped + cs.if_dropped,
-		.gaps = b.gaps,
-		.events = r->out->events_seen,
-		.alerts = r->out->alerts_written,
-	};
-	delivery_liveness(r->out->redis, &l);
-	char msg[ALERT_SUMMARY_MAX];
-	if (delivery_spool_warning(r->out->redis, msg, sizeof msg))
-		output_delivery_alert(r->out, r->last_ts, msg);
+	if (r->pipe && !r->finished) {
+		pipeline_snapshot(r->pipe, PIPELINE_USER, tag, &cs);
+		return;
+	}
+	struct sensor_stats st;
+	run_stats(r, &st);
+	on_snapshot(r, tag, r->out, r->last_ts, &st, &cs);
 }
 
 static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t caplen)
 {
 	struct run *r = ctx;
 	r->frames++;
-	sensor_packet(r->sensor, r->link, ts_us, frame, caplen);
+	if (r->pipe)
+		pipeline_frame(r->pipe, ts_us, frame, caplen);
+	else
+		sensor_packet(r->sensor, r->link, ts_us, frame, caplen);
 	if (ts_us > r->last_ts)
 		r->last_ts = ts_us;
 	if (r->last_ts >= r->next_health) {
@@ -187,13 +243,7 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 	}
 	if (g_inventory_wanted) {
 		g_inventory_wanted = 0;
-		if (r->inventory_path)
-			write_inventory(r->out->routes, r->inventory_path);
-		struct delivery_stats rs;
-		if (r->out->redis)
-			delivery_get_stats(r->out->redis, &rs);
-		/* the counters so far */
-		print_stats(r->cap, r->sensor, r->out, r->out->redis ? &rs : NULL);
+		snapshot(r, SNAP_SIGUSR1);
 	}
 	if (r->progress && progress_due(r->progress)) {
 		struct capture_stats cs;
@@ -204,10 +254,17 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 		g_reload_wanted = 0;
 		reload(r);
 	}
-	if (r->out->audit && (r->frames & 1023) == 0 && audit_tick(r->out->audit) != 0)
+	/* With workers the merge thread ticks the audit log (pipeline's on_chore). */
+	if (!r->pipe && r->out->audit && (r->frames & 1023) == 0 && audit_tick(r->out->audit) != 0)
 		r->out->audit_errors++;
-	if (r->out->redis && (r->frames & 63) == 0)
-		redis_tick(r);
+	/* About once a second of wall time: the Redis heartbeat's figures. */
+	if (r->out->redis && (r->frames & 63) == 0) {
+		uint64_t now = mono_ms();
+		if (now >= r->next_live_ms) {
+			r->next_live_ms = now + 1000;
+			snapshot(r, SNAP_REDIS);
+		}
+	}
 }
 
 static void usage(FILE *f)
@@ -235,6 +292,7 @@ static void usage(FILE *f)
 		"  --buffer SIZE      live capture kernel buffer (default 64MiB)\n"
 		"  --no-promisc       do not put the interface in promiscuous mode\n"
 		"  --max-flows N      flow table cap\n"
+		"  --workers N        sensor threads, 1-64 (default 1: no threads)\n"
 		"  --name NAME        sensor name\n"
 		"  --version, -h/--help\n");
 }
@@ -251,6 +309,7 @@ enum {
 	OPT_BUFFER,
 	OPT_NO_PROMISC,
 	OPT_MAX_FLOWS,
+	OPT_WORKERS,
 	OPT_VERSION,
 	OPT_REDIS,
 	OPT_SPOOL,
@@ -268,6 +327,7 @@ static const struct option long_opts[] = {
 	{"buffer", required_argument, NULL, OPT_BUFFER},
 	{"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
 	{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+	{"workers", required_argument, NULL, OPT_WORKERS},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, 'h'},
 	{"user", required_argument, NULL, OPT_USER},
@@ -306,16 +366,21 @@ static FILE *open_output(const char *flag, const char *path, bool *is_stdout)
 	return f;
 }
 
-static void print_stats(struct capture *cap, const struct sensor *s, const struct output *o,
-			const struct delivery_stats *rs)
+/*
+ * The --stats object (also on SIGUSR1, mid-run): capture, sensors (summed over
+ * workers), routes, engine, outputs, Redis delivery (running, or its final
+ * figures once stopped), and the pipeline's own counters once it is joined
+ * (`pipe` NULL otherwise).
+ */
+static void print_stats(const struct capture_stats *cs, const struct sensor_stats *st,
+			const struct output *o, const struct delivery_stats *redis_final,
+			const struct pipeline *pipe)
 {
-	struct capture_stats cs;
-	capture_get_stats(cap, &cs);
 	fprintf(stderr, "{\"type\":\"stats\",\"capture\":{\"live\":%s,\"received\":%llu,"
 		"\"kernel_dropped\":%llu,\"if_dropped\":%llu},",
-		cs.live ? "true" : "false", (unsigned long long)cs.received,
-		(unsigned long long)cs.dropped, (unsigned long long)cs.if_dropped);
-	sensor_stats_json(s, stderr);
+		cs->live ? "true" : "false", (unsigned long long)cs->received,
+		(unsigned long long)cs->dropped, (unsigned long long)cs->if_dropped);
+	sensor_stats_json(st, stderr);
 	fputc(',', stderr);
 	inventory_stats_json(o->routes, stderr);
 	if (o->engine) {
@@ -332,6 +397,12 @@ static void print_stats(struct capture *cap, const struct sensor *s, const struc
 		fprintf(stderr, "}}");
 	}
 	output_stats_json(o, stderr);
+	struct delivery_stats ds;
+	const struct delivery_stats *rs = redis_final;
+	if (o->redis) {
+		delivery_get_stats(o->redis, &ds);
+		rs = &ds;
+	}
 	if (rs)
 		fprintf(stderr, ",\"redis\":{\"alerts_delivered\":%llu,\"heads_delivered\":%llu,"
 			"\"events_delivered\":%llu,\"events_dropped\":%llu,\"queue_dropped\":%llu,"
@@ -345,6 +416,8 @@ static void print_stats(struct capture *cap, const struct sensor *s, const struc
 			(unsigned long long)rs->spool_refused, (unsigned long long)rs->spool_damaged,
 			(unsigned long long)rs->spool_errors, (unsigned long long)rs->connects,
 			(unsigned long long)rs->failures, (unsigned long long)rs->heartbeats);
+	if (pipe)
+		pipeline_stats_json(pipe, stderr);
 	fprintf(stderr, "}\n");
 }
 
@@ -513,7 +586,7 @@ int main(int argc, char **argv)
 	bool want_stats = false, no_promisc = false, want_syslog = false, no_progress = false;
 	struct logsink *logsink = NULL;
 	struct privdrop drop = {0};
-	uint64_t snaplen = 0, buffer = 0, max_flows = 0;
+	uint64_t snaplen = 0, buffer = 0, max_flows = 0, workers = 0;
 	char err[1024];
 	struct delivery_stats rs = {0};
 	int opt, li = 0, status = 2;
@@ -544,6 +617,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MAX_FLOWS:
 			if (parse_uint("--max-flows", optarg, 1, 16777216, &max_flows))
+				return 2;
+			break;
+		case OPT_WORKERS:
+			if (parse_uint("--workers", optarg, 1, PIPELINE_MAX_WORKERS, &workers))
 				return 2;
 			break;
 		case OPT_BUFFER:
@@ -585,6 +662,8 @@ int main(int argc, char **argv)
 		alerts_path = cfg.output.alerts;
 	if (max_flows)
 		cfg.flows.max = (uint32_t)max_flows;
+	if (workers)
+		cfg.sensor.workers = (uint32_t)workers;
 	const char *redis_key = redis_url ? "--redis" : "output.redis.url";
 	if (!redis_url && cfg.output.redis.url[0])
 		redis_url = cfg.output.redis.url;
@@ -620,6 +699,7 @@ int main(int argc, char **argv)
 	struct setup *su = calloc(1, sizeof *su);
 	struct capture *cap = NULL;
 	struct sensor *sensor = NULL;
+	struct pipeline *pipe = NULL;
 	FILE *alerts = NULL;
 	bool alerts_stdout = false;
 	if (!out || !su) {
@@ -711,13 +791,6 @@ int main(int argc, char **argv)
 	out->alerts_is_stdout = alerts_stdout;
 	out->sensor_name = cfg.sensor.name;
 
-	sensor = sensor_new(&su->limits, output_event, out, (uint64_t)time(NULL) ^ (uint64_t)getpid());
-	if (!sensor) {
-		fprintf(stderr, "tapir: out of memory creating the sensor\n");
-		status = 1;
-		goto done;
-	}
-
 	/* Everything that needs root is open: the interface, the outputs, the audit log. */
 	if (user) {
 		status = privdrop_finish(&drop, audit_dir, state_path, inventory_path, err, sizeof err);
@@ -733,6 +806,35 @@ int main(int argc, char **argv)
 				(unsigned)drop.uid, (unsigned)drop.gid);
 	}
 
+	/* Threads start after the drop: a thread made before it would keep its capabilities. */
+	if (out->redis && delivery_launch(out->redis, err, sizeof err) != 0) {
+		fprintf(stderr, "tapir: %s\n", err);
+		status = 1;
+		goto done;
+	}
+	struct run r = {.link = capture_link(cap), .inventory_path = inventory_path,
+			.config_path = config_path, .setup = su, .out = out, .cap = cap};
+	uint64_t seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+	if (cfg.sensor.workers > 1) {
+		struct pipeline_config pc = {.workers = cfg.sensor.workers, .lim = &su->limits,
+					     .link = capture_link(cap), .seed = seed, .out = out,
+					     .on_snapshot = on_snapshot, .ctx = &r};
+		if (pipeline_start(&pipe, &pc, err, sizeof err) != 0) {
+			fprintf(stderr, "tapir: %s\n", err);
+			status = 1;
+			goto done;
+		}
+	} else {
+		sensor = sensor_new(&su->limits, output_event, out, seed);
+		if (!sensor) {
+			fprintf(stderr, "tapir: out of memory creating the sensor\n");
+			status = 1;
+			goto done;
+		}
+	}
+	r.sensor = sensor;
+	r.pipe = pipe;
+
 	g_capture = cap;
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
@@ -745,9 +847,6 @@ int main(int argc, char **argv)
 
 	if (copts.iface)
 		fprintf(stderr, "tapir: capturing on %s\n", copts.iface);
-	struct run r = {.sensor = sensor, .link = capture_link(cap),
-			.inventory_path = inventory_path, .config_path = config_path, .setup = su,
-			.out = out, .cap = cap};
 	if (copts.file && !no_progress && isatty(2)) {
 		struct capture_stats cs;
 		capture_get_stats(cap, &cs);
@@ -757,14 +856,16 @@ int main(int argc, char **argv)
 	progress_end(r.progress);
 	if (status)
 		fprintf(stderr, "tapir: %s\n", err);
-	sensor_finish(sensor);
+	if (pipe)
+		pipeline_finish(pipe); /* every event out, every thread joined */
+	else
+		sensor_finish(sensor);
+	r.finished = true;
 	su = r.setup; /* a reload may have replaced it */
 	health_tick(&r, r.last_ts);
 	engine_finish(out->engine, r.last_ts, output_alert, out);
-	if (out->redis) {
-		r.next_live_ms = 0; /* the final figures for the last heartbeat */
-		redis_tick(&r);
-	}
+	if (out->redis)
+		snapshot(&r, SNAP_REDIS); /* the final figures for the last heartbeat */
 	if (alerts && fflush(alerts) != 0) {
 		fprintf(stderr, "tapir: --alerts: write failed: %s\n", strerror(errno));
 		status = 1;
@@ -797,14 +898,27 @@ int main(int argc, char **argv)
 	/* After the audit log's last signed head; alerts left undelivered stay spooled (said, not fatal). */
 	if (out->redis)
 		redis_stop(out, &rs);
-	if (want_stats)
-		print_stats(cap, sensor, out, redis_url ? &rs : NULL);
+	if (want_stats) {
+		struct capture_stats cs;
+		struct sensor_stats st;
+		capture_get_stats(cap, &cs);
+		run_stats(&r, &st);
+		print_stats(&cs, &st, out, redis_url ? &rs : NULL, pipe);
+	}
+	while (r.retired) {
+		struct retired *next = r.retired->next;
+		setup_free(r.retired->setup);
+		free(r.retired->setup);
+		free(r.retired);
+		r.retired = next;
+	}
 done:
 	if (out && out->events && !out->events_is_stdout)
 		fclose(out->events);
 	if (alerts && !alerts_stdout)
 		fclose(alerts);
 	sensor_free(sensor);
+	pipeline_free(pipe);
 	capture_close(cap);
 	if (su)
 		setup_free(su);

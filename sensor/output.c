@@ -104,6 +104,20 @@ void output_event(void *ctx, const struct api_event *ev)
 		engine_event(o->engine, ev, route, verdict, output_alert, o);
 }
 
+void output_health(struct output *o, uint64_t now, const struct engine_health *total)
+{
+	const struct engine_health *seen = &o->health_seen;
+	struct engine_health delta = {
+		.kernel_drops = total->kernel_drops - seen->kernel_drops,
+		.gap_bytes = total->gap_bytes - seen->gap_bytes,
+		.gaps = total->gaps - seen->gaps,
+		.cap_hits = total->cap_hits - seen->cap_hits,
+	};
+	o->health_seen = *total;
+	if (o->engine)
+		engine_health(o->engine, now, &delta, output_alert, o);
+}
+
 void output_stats_json(const struct output *o, FILE *out)
 {
 	fprintf(out, ",\"output\":{\"alerts\":%llu,\"too_long\":%llu,\"write_errors\":%llu,"

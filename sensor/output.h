@@ -32,6 +32,7 @@ struct output {
 	uint64_t audit_errors;
 	uint64_t too_long;         /* records that did not fit the line buffer (never expected) */
 	uint64_t write_errors;
+	struct engine_health health_seen; /* cumulative figures at the last output_health */
 };
 
 /* One finished exchange (a session_emit_fn: `ctx` is the struct output). */
@@ -45,6 +46,12 @@ void output_alert(void *ctx, const struct alert *a);
  * near its cap): detector "delivery_backlog", at packet time `ts_us`.
  */
 void output_delivery_alert(struct output *o, uint64_t ts_us, const char *summary);
+
+/*
+ * What the sensor may have missed so far (cumulative `total`): the engine is
+ * told the change since the last call, at packet time `now` (blind_spot).
+ */
+void output_health(struct output *o, uint64_t now, const struct engine_health *total);
 
 /* Writes the output counters as members of a JSON object (leading comma included). */
 void output_stats_json(const struct output *o, FILE *out);

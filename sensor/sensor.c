@@ -4,6 +4,7 @@
 #include "sensor.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "tcp.h"
 
@@ -11,6 +12,9 @@ struct sensor {
 	struct sensor_limits lim;
 	struct sensor_counters c;
 	uint64_t now;
+	uint64_t seq;          /* sensor_set_seq */
+	uint64_t ending_order; /* of the flow being ended (sensor_ending) */
+	bool ending_closed;
 	struct ipfrag *frag;
 	struct flow_table *flows;
 	struct tcp_env tcp;
@@ -38,6 +42,8 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why)
 {
 	(void)why;
 	struct sensor *s = ctx;
+	s->ending_order = f->order;
+	s->ending_closed = f->closed;
 	tcp_flow_end(&s->tcp, f, s->now);
 }
 
@@ -88,9 +94,43 @@ static void handle_tcp(struct sensor *s, const struct pkt_view *v)
 		}
 	}
 	f->packets++;
+	f->order = s->seq;
 	tcp_segment(&s->tcp, f, side, v, s->now);
 	if (!f->closed && (f->rst_seen || (f->dir[0].finished && f->dir[1].finished)))
 		flow_mark_closed(s->flows, f);
+}
+
+void sensor_advance(struct sensor *s, uint64_t now)
+{
+	if (now > s->now)
+		s->now = now;
+	flow_expire(s->flows, s->now);
+}
+
+uint64_t sensor_next_expiry(const struct sensor *s)
+{
+	return flow_next_expiry(s->flows);
+}
+
+void sensor_set_seq(struct sensor *s, uint64_t seq)
+{
+	s->seq = seq;
+}
+
+void sensor_ending(const struct sensor *s, uint64_t *order, bool *closed)
+{
+	*order = s->ending_order;
+	*closed = s->ending_closed;
+}
+
+void sensor_datagram(struct sensor *s, uint64_t ts_us, struct pkt_view *v, const uint8_t *seg,
+		     size_t len)
+{
+	sensor_advance(s, ts_us);
+	if (pkt_decode_tcp(seg, len, v) == PKT_TCP)
+		handle_tcp(s, v);
+	else
+		s->c.malformed[v->bad]++;
 }
 
 void sensor_packet(struct sensor *s, enum pkt_link link, uint64_t ts_us, const uint8_t *frame,
@@ -142,12 +182,39 @@ void sensor_set_exchange(struct sensor *s, const struct exchange_config *xc)
 	s->app.lim.exchange.idcache = s->idcache;
 }
 
-void sensor_blindness(const struct sensor *s, struct sensor_blindness *b)
+void sensor_get_stats(const struct sensor *s, struct sensor_stats *st)
 {
-	const struct reasm_stats *r = &s->tcp.pool.stats;
-	const struct flow_stats *fl = flow_table_stats(s->flows);
-	const struct ipfrag_stats *fs = ipfrag_stats(s->frag);
-	const struct session_stats *a = &s->app.stats;
+	st->c = s->c;
+	st->frag = *ipfrag_stats(s->frag);
+	st->flows = *flow_table_stats(s->flows);
+	st->reasm = s->tcp.pool.stats;
+	st->reasm_memory_peak = s->tcp.pool.peak;
+	st->syn_data = s->tcp.syn_data;
+	st->resets = s->tcp.resets;
+	st->port_reuse = s->tcp.port_reuse;
+	st->app = s->app.stats;
+	st->app_memory = s->app.memory;
+}
+
+_Static_assert(sizeof(struct sensor_stats) % sizeof(uint64_t) == 0 && sizeof(size_t) == 8,
+	       "sensor_stats is summed as an array of 64-bit counters");
+
+void sensor_stats_add(struct sensor_stats *sum, const struct sensor_stats *st)
+{
+	uint64_t w[sizeof *st / 8], a[sizeof *st / 8];
+	memcpy(w, sum, sizeof w);
+	memcpy(a, st, sizeof a);
+	for (size_t i = 0; i < sizeof w / 8; i++)
+		w[i] += a[i];
+	memcpy(sum, w, sizeof w);
+}
+
+void sensor_stats_blindness(const struct sensor_stats *st, struct sensor_blindness *b)
+{
+	const struct reasm_stats *r = &st->reasm;
+	const struct flow_stats *fl = &st->flows;
+	const struct ipfrag_stats *fs = &st->frag;
+	const struct session_stats *a = &st->app;
 	b->gaps = r->gaps;
 	b->gap_bytes = r->gap_bytes;
 	/* Caps reached: each of these means traffic was seen less than fully. */
@@ -155,6 +222,13 @@ void sensor_blindness(const struct sensor *s, struct sensor_blindness *b)
 		      fs->dropped + a->pending_overflow + a->memcap_early + a->h1.gave_up +
 		      a->h2.v[H2_STAT_CONTINUATION_FLOOD] + a->h2.v[H2_STAT_MEMORY_CAP] +
 		      a->h2.v[H2_STAT_STREAMS_EVICTED];
+}
+
+void sensor_blindness(const struct sensor *s, struct sensor_blindness *b)
+{
+	struct sensor_stats st;
+	sensor_get_stats(s, &st);
+	sensor_stats_blindness(&st, b);
 }
 
 void sensor_finish(struct sensor *s)
@@ -174,24 +248,25 @@ void sensor_free(struct sensor *s)
 
 #define U(name, val) fprintf(out, ",\"%s\":%llu", name, (unsigned long long)(val))
 
-void sensor_stats_json(const struct sensor *s, FILE *out)
+void sensor_stats_json(const struct sensor_stats *st, FILE *out)
 {
-	fprintf(out, "\"packets\":%llu", (unsigned long long)s->c.packets);
-	U("bytes", s->c.bytes);
-	U("tcp_packets", s->c.tcp);
-	U("other_packets", s->c.other);
-	U("ip_fragments", s->c.fragments);
-	U("clock_backwards", s->c.clock_backwards);
-	U("flow_alloc_failed", s->c.flow_alloc_failed);
+	const struct sensor_counters *c = &st->c;
+	fprintf(out, "\"packets\":%llu", (unsigned long long)c->packets);
+	U("bytes", c->bytes);
+	U("tcp_packets", c->tcp);
+	U("other_packets", c->other);
+	U("ip_fragments", c->fragments);
+	U("clock_backwards", c->clock_backwards);
+	U("flow_alloc_failed", c->flow_alloc_failed);
 	fprintf(out, ",\"malformed\":{");
 	for (int i = 1, first = 1; i < PKT_BAD__COUNT; i++) {
 		fprintf(out, "%s\"%s\":%llu", first ? "" : ",", pkt_bad_names[i],
-			(unsigned long long)s->c.malformed[i]);
+			(unsigned long long)c->malformed[i]);
 		first = 0;
 	}
 	fprintf(out, "}");
 
-	const struct ipfrag_stats *fs = ipfrag_stats(s->frag);
+	const struct ipfrag_stats *fs = &st->frag;
 	fprintf(out, ",\"ipfrag\":{\"fragments\":%llu", (unsigned long long)fs->fragments);
 	U("reassembled", fs->reassembled);
 	U("timeouts", fs->timeouts);
@@ -201,7 +276,7 @@ void sensor_stats_json(const struct sensor *s, FILE *out)
 	U("bytes_peak", fs->bytes_peak);
 	fprintf(out, "}");
 
-	const struct flow_stats *fl = flow_table_stats(s->flows);
+	const struct flow_stats *fl = &st->flows;
 	fprintf(out, ",\"flows\":{\"created\":%llu", (unsigned long long)fl->created);
 	for (int i = 0; i < 4; i++)
 		U(flow_end_names[i], fl->ended[i]);
@@ -210,7 +285,7 @@ void sensor_stats_json(const struct sensor *s, FILE *out)
 	U("peak", fl->peak);
 	fprintf(out, "}");
 
-	const struct reasm_stats *r = &s->tcp.pool.stats;
+	const struct reasm_stats *r = &st->reasm;
 	fprintf(out, ",\"tcp\":{\"segments\":%llu", (unsigned long long)r->segments);
 	U("bytes", r->bytes);
 	U("out_of_order", r->ooo_segments);
@@ -221,13 +296,13 @@ void sensor_stats_json(const struct sensor *s, FILE *out)
 	U("gap_bytes", r->gap_bytes);
 	U("limit_gaps", r->limit_gaps);
 	U("memcap_gaps", r->memcap_gaps);
-	U("memory_peak", s->tcp.pool.peak);
-	U("syn_data", s->tcp.syn_data);
-	U("resets", s->tcp.resets);
-	U("port_reuse", s->tcp.port_reuse);
+	U("memory_peak", st->reasm_memory_peak);
+	U("syn_data", st->syn_data);
+	U("resets", st->resets);
+	U("port_reuse", st->port_reuse);
 	fprintf(out, "}");
 
-	const struct session_stats *a = &s->app.stats;
+	const struct session_stats *a = &st->app;
 	fprintf(out, ",\"http\":{\"sessions\":%llu", (unsigned long long)a->sessions);
 	U("events", a->events);
 	U("no_response", a->no_response);
@@ -235,7 +310,7 @@ void sensor_stats_json(const struct sensor *s, FILE *out)
 	U("pending_overflow", a->pending_overflow);
 	U("memcap_early", a->memcap_early);
 	U("late_responses", a->late_responses);
-	U("memory", s->app.memory);
+	U("memory", st->app_memory);
 	U("tunnels", a->tunnels);
 	U("http2_preface", a->http2_preface);
 	U("not_http", a->not_http);
@@ -251,7 +326,7 @@ void sensor_stats_json(const struct sensor *s, FILE *out)
 			(unsigned long long)a->h1.errors[i]);
 	fprintf(out, "}}");
 
-	const struct h2_stats *h2 = &s->app.stats.h2;
+	const struct h2_stats *h2 = &st->app.h2;
 	fprintf(out, ",\"http2\":{");
 	for (int i = 0; i < H2_STAT__COUNT; i++)
 		fprintf(out, "%s\"%s\":%llu", i ? "," : "", h2_stat_names[i],

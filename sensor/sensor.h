@@ -67,12 +67,61 @@ struct sensor_blindness {
 
 void sensor_blindness(const struct sensor *s, struct sensor_blindness *b);
 
+/*
+ * Every counter of one sensor, as plain data, so that the sensors of a
+ * pipeline (sensor/pipeline.h) can be summed and printed as one. All
+ * members are uint64_t-sized counters; sums of gauges (active, peaks,
+ * memory) are the totals over the sensors.
+ */
+struct sensor_stats {
+	struct sensor_counters c;
+	struct ipfrag_stats frag;
+	struct flow_stats flows;
+	struct reasm_stats reasm;
+	uint64_t reasm_memory_peak, syn_data, resets, port_reuse;
+	struct session_stats app;
+	uint64_t app_memory;
+};
+
+void sensor_get_stats(const struct sensor *s, struct sensor_stats *st);
+void sensor_stats_add(struct sensor_stats *sum, const struct sensor_stats *st);
+void sensor_stats_blindness(const struct sensor_stats *st, struct sensor_blindness *b);
+
+/*
+ * For a pipeline worker, which sees only some of the frames.
+ *
+ * sensor_advance: moves the clock to `now` (when later) and ends the flows
+ * whose time is up, exactly what sensor_packet does first; so a worker that
+ * is sent the times of frames it does not own expires flows when one sensor
+ * would. sensor_next_expiry: the earliest packet time at which that would end
+ * a flow (UINT64_MAX: none).
+ */
+void sensor_advance(struct sensor *s, uint64_t now);
+uint64_t sensor_next_expiry(const struct sensor *s);
+
+/*
+ * A TCP datagram rebuilt from IP fragments by the caller (the pipeline's
+ * capture thread owns fragment reassembly). `v` holds the IP fields of its
+ * last fragment; `seg` is the TCP header and payload.
+ */
+void sensor_datagram(struct sensor *s, uint64_t ts_us, struct pkt_view *v, const uint8_t *seg,
+		     size_t len);
+
+/*
+ * The caller's sequence number of the next frames (0 by default); each flow
+ * remembers the one of its latest packet. While the sensor ends a flow (inside
+ * the emit callback), sensor_ending tells that number and whether the flow
+ * was on the closed list: the order one sensor would have ended it in.
+ */
+void sensor_set_seq(struct sensor *s, uint64_t seq);
+void sensor_ending(const struct sensor *s, uint64_t *order, bool *closed);
+
 /* End of input: every open flow ends and its pending exchanges are emitted. */
 void sensor_finish(struct sensor *s);
 
 void sensor_free(struct sensor *s);
 
 /* Writes every counter as members of one JSON object (no braces). */
-void sensor_stats_json(const struct sensor *s, FILE *out);
+void sensor_stats_json(const struct sensor_stats *st, FILE *out);
 
 #endif

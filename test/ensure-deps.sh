@@ -3,7 +3,7 @@
 # when they are missing (as root), or prints the exact apt-get line and stops.
 set -eu
 BUILD="gcc make libc6-dev libpcap-dev libyaml-dev libnghttp2-dev libjansson-dev libssl-dev libhiredis-dev tzdata"
-CHECK="python3 iproute2 curl openssl redis-server util-linux bsdutils"
+CHECK="python3 iproute2 curl openssl redis-server util-linux bsdutils nginx-light nghttp2-server nghttp2-client"
 case "${1:-build}" in
 build) want="$BUILD" ;;
 demo) want="$BUILD python3" ;;

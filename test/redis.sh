@@ -149,7 +149,8 @@ stop_redis
 # ---- outage: SIGSTOP, then kill -9 and a restart on the same port ------------
 port=$(free_port)
 start_redis "$port" "$tmp/r3" || exit 0
-python3 test/pcap-pace.py "$cap" 8 | "$tapir" -r - -c "$tmp/plain.yaml" \
+# With three sensor threads: alerts leave from the pipeline's merge thread.
+python3 test/pcap-pace.py "$cap" 8 | "$tapir" -r - -c "$tmp/plain.yaml" --workers 3 \
 	--redis "redis://:$pw@127.0.0.1:$port" --spool "$tmp/spool3" --alerts "$tmp/a3.jsonl" \
 	--stats >"$tmp/out3" 2>"$tmp/err3" &
 tpid=$!
@@ -186,7 +187,7 @@ elif ! cmp -s "$tmp/a3.ids" "$tmp/s3.ids" || [ "$conflicts" -ne 0 ]; then
 elif ! dedup "$tmp/s3.txt" | cmp -s - "$tmp/a3.jsonl"; then
 	echo "not ok redis:outage: alert bytes in the stream differ from --alerts"
 else
-	echo "ok redis:outage: all $(wc -l <"$tmp/a3.ids") alerts in order after stop+kill+restart ($spooled spooled, $dups retried duplicates)"
+	echo "ok redis:outage: all $(wc -l <"$tmp/a3.ids") alerts in order after stop+kill+restart ($spooled spooled, $dups retried duplicates; 3 workers)"
 fi
 
 # ---- the password changes during a run: spool, retry, deliver ----------------

@@ -50,6 +50,7 @@ static void check_same(const struct tapir_config *a, const struct tapir_config *
 	CHECK_STR(a->sensor.name, b->sensor.name);
 	CHECK_STR(a->sensor.user, b->sensor.user);
 	CHECK_EQ(a->sensor.log, b->sensor.log);
+	CHECK_EQ(a->sensor.workers, b->sensor.workers);
 	CHECK_STR(a->capture.interface, b->capture.interface);
 	CHECK_STR(a->capture.filter, b->capture.filter);
 	CHECK_EQ(a->capture.snaplen, b->capture.snaplen);
@@ -121,6 +122,7 @@ static void test_defaults(void)
 
 	config_defaults(&c);
 	CHECK_STR(c.sensor.name, "tapir");
+	CHECK_EQ(c.sensor.workers, 1);
 	CHECK_STR(c.capture.interface, "");
 	CHECK_STR(c.capture.filter, "");
 	CHECK_EQ(c.capture.snaplen, 262144);
@@ -260,6 +262,7 @@ static void test_empty_files(void)
 static const char every_key[] =
 	"sensor:\n"
 	"  name: tap-1.dc_2\n"
+	"  workers: 4\n"
 	"capture:\n"
 	"  interface: eth1\n"
 	"  filter: \"tcp port 80\"\n"
@@ -323,6 +326,7 @@ static void test_every_key(void)
 	CHECK_EQ(load_text(&c, every_key, path, err, sizeof err), 0);
 	CHECK_STR(err, "");
 	CHECK_STR(c.sensor.name, "tap-1.dc_2");
+	CHECK_EQ(c.sensor.workers, 4);
 	CHECK_STR(c.capture.interface, "eth1");
 	CHECK_STR(c.capture.filter, "tcp port 80");
 	CHECK_EQ(c.capture.snaplen, 1514);
@@ -624,6 +628,8 @@ static const struct {
 	{"http: {max_line: 255}\n", ":1:18: http.max_line: 255 is out of range (256..1MiB)"},
 	{"reassembly: {memcap: 65GiB}\n",
 	 ":1:22: reassembly.memcap: 65GiB is out of range (64KiB..64GiB)"},
+	{"sensor: {workers: 0}\n", ":1:19: sensor.workers: 0 is out of range (1..64)"},
+	{"sensor: {workers: 65}\n", ":1:19: sensor.workers: 65 is out of range (1..64)"},
 	{"output: {redis: {stream_maxlen: 0}}\n",
 	 ":1:33: output.redis.stream_maxlen: 0 is out of range (1..1000000000)"},
 	{"output: {redis: {heartbeat: 10ms}}\n",

@@ -240,6 +240,7 @@ static void test_delivery_unreachable(void)
 	CHECK_EQ(status, 0);
 	if (!d)
 		return;
+	CHECK_EQ(delivery_launch(d, err, sizeof err), 0);
 	char alert[1000];
 	memset(alert, 'a', sizeof alert);
 	for (int i = 0; i < 80; i++)

@@ -158,8 +158,29 @@ static void test_churn(void)
 	flow_table_free(t);
 }
 
+/* The pipeline's shard key: one value per connection, whatever the direction. */
+static void test_flow_hash(void)
+{
+	uint8_t a[16], b[16];
+	addr(a, 1);
+	addr(b, 2);
+	uint64_t h = flow_hash(a, 40000, b, 80, 7);
+	CHECK(h == flow_hash(b, 80, a, 40000, 7));
+	CHECK(h != flow_hash(a, 40001, b, 80, 7));
+	CHECK(h != flow_hash(a, 40000, b, 80, 8));
+	/* Same address both ends: the ports alone order the sides. */
+	CHECK(flow_hash(a, 1, a, 2, 7) == flow_hash(a, 2, a, 1, 7));
+	/* Spread: 4096 client ports over 4 shards, none far from a quarter. */
+	int n[4] = {0};
+	for (uint16_t port = 1024; port < 1024 + 4096; port++)
+		n[flow_hash(a, port, b, 443, 7) % 4]++;
+	for (int i = 0; i < 4; i++)
+		CHECK(n[i] > 900 && n[i] < 1150);
+}
+
 int main(void)
 {
+	RUN(test_flow_hash);
 	RUN(test_both_directions_one_flow);
 	RUN(test_vlan_rules);
 	RUN(test_idle_and_closed_timeouts);

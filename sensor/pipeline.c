@@ -1,0 +1,703 @@
+/*
+ * pipeline.c - capture thread -> N workers -> one merge/output thread
+ * (pipeline.h), joined by SPSC rings (ring.h).
+ *
+ * Order. The capture thread numbers frames (seq 1, 2, ...). A worker tags
+ * every record it sends on with a key
+ *
+ *   (seq, phase, rank, order, worker)
+ *
+ * seq: the frame being handled when the event left the sensor; phase:
+ * EXPIRE (flows whose time was up at that frame's time: sensor_advance),
+ * PACKET (the frame itself), SNAPSHOT, FINISH (end of input); rank and order
+ * only for ended flows: which list the flow was on and the seq of its latest
+ * packet, the order in which one sensor's flow_expire (closed list first) and
+ * flow_end_all (open list first) would have ended it. Each worker's stream is
+ * sorted by that key; the merge thread takes the smallest head among the
+ * workers once every worker is known to be past its seq (its watermark, or,
+ * when its input ring is empty, the capture thread's dispatched seq). That is
+ * one sensor's order exactly, so the output does not depend on N.
+ *
+ * Time. One sensor's clock is the newest packet time, and every frame first
+ * ends the flows whose time is up. A worker sees only its frames, so the
+ * capture thread sends it a TICK (seq, time) whenever one of its flows may be
+ * due: a lower bound of its next expiry is the worker's own published
+ * sensor_next_expiry, lowered by the time of records still in flight plus the
+ * shortest timeout (new flows cannot be due sooner). Checkpoints every
+ * 1/8 timeout keep "time of records in flight" current without a queue the
+ * size of the ring. A worker never ticked too late; a needless tick changes
+ * nothing.
+ *
+ * IP fragments are reassembled in the capture thread (one ipfrag, the caps of
+ * one sensor): only the datagram knows the ports, and every fragment of a
+ * flow must reach the flow's worker. The rebuilt datagram goes to the owner.
+ *
+ * One engine, here in the merge thread, not shards by identity: its peer
+ * groups (baselines per group of identities), the route lists behind
+ * new_route/shadow_endpoint, the MIDAS and HS-tree streams over all traffic,
+ * suppression, the identity cap (one clock hand over all identities) and the
+ * alert counter in every alert id are global; sharded engines would give
+ * other alerts and ids than one engine. The route table and the inventory are
+ * global too. So routes, JSON, audit, engine and alert output run in one
+ * thread, in stream order; output_alert() stays the one place alerts leave.
+ */
+#include "pipeline.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "event_wire.h"
+#include "ipfrag.h"
+#include "ring.h"
+
+#define IN_RING_BYTES ((size_t)4 << 20)  /* frames: 4 times the largest (262144 snaplen) */
+#define OUT_RING_BYTES ((size_t)2 << 20) /* events: about 500 of ~4 KiB */
+#define FINISH_SEQ (UINT64_MAX - 1)
+#define CHECKPOINTS 64
+#define AUDIT_TICK_EVERY 1024          /* merged records between audit_tick calls */
+
+enum in_type { IN_FRAME, IN_DGRAM, IN_TICK, IN_SNAPSHOT, IN_EXCHANGE, IN_FINISH };
+
+/* Capture -> worker. Followed by `len` bytes: the frame; a struct pkt_view
+ * and the datagram; a struct snap_ask; or a pointer to the exchange_config. */
+struct in_rec {
+	uint32_t type;
+	uint32_t len;
+	uint64_t seq;
+	uint64_t now;          /* the capture clock (newest packet time) */
+};
+
+enum phase { PH_EXPIRE, PH_PACKET, PH_SNAPSHOT, PH_FINISH };
+enum out_type { OUT_EVENT, OUT_SNAPSHOT };
+
+/* Worker -> merge. Followed by an event (event_wire.h) or a struct snap. */
+struct out_rec {
+	uint64_t seq;
+	uint64_t order;
+	uint8_t phase, rank, type, pad[5];
+};
+
+/* pipeline_snapshot: asked of every worker at one point of the stream. */
+struct snap_ask {
+	enum pipeline_snap what;
+	int tag;
+	struct capture_stats cs;
+	struct sensor_stats here;  /* the capture thread's own counters and IP fragments */
+};
+
+struct snap {
+	struct snap_ask ask;
+	uint64_t now;
+	struct sensor_stats st;
+};
+
+struct checkpoint {
+	uint64_t seq, now;
+};
+
+struct worker {
+	struct pipeline *p;
+	unsigned id;
+	pthread_t thread;
+	struct sensor *sensor;
+	struct ring *in, *out;
+	/* Published by the worker. */
+	_Alignas(64) _Atomic uint64_t watermark;   /* last seq fully handled; done: UINT64_MAX */
+	_Atomic uint64_t next_expiry;              /* sensor_next_expiry after it */
+	/* The worker thread's. */
+	_Alignas(64) uint64_t seq;
+	uint8_t phase;
+	uint64_t events, out_waits;
+	/* The capture thread's. */
+	_Alignas(64) uint64_t frames, ticks, in_waits, cut;
+	uint64_t last_seq_sent;
+	uint64_t due;                              /* no flow of this worker is due before */
+	struct checkpoint cp[CHECKPOINTS];         /* a FIFO: cp[(cp_head + i) % CHECKPOINTS] */
+	unsigned cp_head, cp_n;
+};
+
+struct pipeline {
+	struct pipeline_config cfg;
+	struct sensor_limits lim;
+	unsigned n, started;
+	struct worker *w;
+	pthread_t merge;
+	bool merge_started;
+	_Alignas(64) _Atomic uint64_t dispatched;  /* every record up to this seq is in a ring */
+	/* The capture thread's. */
+	_Alignas(64) uint64_t seq, now, min_timeout, checkpoint_every;
+	struct ipfrag *frag;
+	struct sensor_stats here;                  /* frames that went to no worker */
+	/* The merge thread's. */
+	_Alignas(64) struct api_event ev;
+	struct sensor_stats snap_sum;              /* the workers' answers so far */
+	unsigned snap_n;
+	uint64_t merged, merge_waits, bad_records;
+};
+
+/*
+ * Waiting on a ring: yield a little, then sleep 50 us doubling up to 1 ms
+ * (the cores are shared; an idle live sensor wakes each thread 1000 times a
+ * second at most, and a stalled writer notices room within a millisecond).
+ */
+static void backoff(unsigned *n)
+{
+	if (++*n < 16) {
+		sched_yield();
+		return;
+	}
+	unsigned shift = *n - 16 < 5 ? *n - 16 : 5;
+	long us = 50L << shift;
+	struct timespec ts = {0, (us < 1000 ? us : 1000) * 1000};
+	nanosleep(&ts, NULL);
+}
+
+/* ---- capture thread ---- */
+
+static struct checkpoint *cp_at(struct worker *w, unsigned i)
+{
+	return &w->cp[(w->cp_head + i) % CHECKPOINTS];
+}
+
+static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, const void *a,
+		     size_t alen, const void *b, size_t blen)
+{
+	size_t max = ring_max_record(w->in) - sizeof(struct in_rec);
+	if (alen + blen > max) { /* longer than any snapshot length: keep the head */
+		w->cut++;
+		blen = alen < max ? max - alen : 0;
+		alen = alen < max ? alen : max;
+	}
+	size_t len = sizeof(struct in_rec) + alen + blen;
+	uint8_t *dst;
+	unsigned n = 0;
+	while (!(dst = ring_reserve(w->in, len))) {
+		if (n == 0)
+			w->in_waits++;
+		backoff(&n);
+	}
+	struct in_rec h = {.type = type, .len = (uint32_t)(alen + blen), .seq = p->seq,
+			   .now = p->now};
+	memcpy(dst, &h, sizeof h);
+	if (alen)
+		memcpy(dst + sizeof h, a, alen);
+	if (blen)
+		memcpy(dst + sizeof h + alen, b, blen);
+	ring_commit(w->in, len);
+	w->last_seq_sent = p->seq;
+	/* Whatever this record starts cannot be due before now + the shortest timeout. */
+	if (p->now + p->min_timeout < w->due)
+		w->due = p->now + p->min_timeout;
+	if (w->cp_n == 0 ||
+	    (w->cp_n < CHECKPOINTS && p->now - cp_at(w, w->cp_n - 1)->now >= p->checkpoint_every)) {
+		*cp_at(w, w->cp_n) = (struct checkpoint){p->seq, p->now};
+		w->cp_n++;
+	}
+}
+
+/* A lower bound of the packet time at which a flow of w may be due, fresh from the worker. */
+static uint64_t due_bound(struct pipeline *p, struct worker *w)
+{
+	uint64_t wm = atomic_load_explicit(&w->watermark, memory_order_acquire);
+	uint64_t next = atomic_load_explicit(&w->next_expiry, memory_order_relaxed);
+	if (wm >= w->last_seq_sent) { /* nothing in flight: the worker's figure is exact */
+		w->cp_n = 0;
+		return next;
+	}
+	/* Records after wm were sent no earlier than the last checkpoint at or before wm + 1. */
+	while (w->cp_n >= 2 && cp_at(w, 1)->seq <= wm + 1) {
+		w->cp_head = (w->cp_head + 1) % CHECKPOINTS;
+		w->cp_n--;
+	}
+	uint64_t lo = cp_at(w, 0)->now + p->min_timeout;
+	return next < lo ? next : lo;
+}
+
+/* Tells every worker but `to` the time of this frame when one of its flows may be due. */
+static void send_ticks(struct pipeline *p, const struct worker *to)
+{
+	for (unsigned i = 0; i < p->n; i++) {
+		struct worker *w = &p->w[i];
+		if (w == to || p->now < w->due)
+			continue;
+		w->due = due_bound(p, w);
+		if (p->now < w->due)
+			continue;
+		send_rec(p, w, IN_TICK, NULL, 0, NULL, 0);
+		w->ticks++;
+		w->due = p->now + 1; /* asked again at the next later frame */
+	}
+}
+
+/* The worker that owns the flow: the same for both directions. */
+static struct worker *owner(struct pipeline *p, const struct pkt_view *v)
+{
+	return &p->w[flow_hash(v->src, v->sport, v->dst, v->dport, p->cfg.seed) % p->n];
+}
+
+/* A frame no worker gets is counted here, as the sensor would have. */
+static void count_here(struct pipeline *p, size_t caplen)
+{
+	p->here.c.packets++;
+	p->here.c.bytes += caplen;
+}
+
+void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, size_t caplen)
+{
+	p->seq++;
+	if (ts_us < p->now)
+		p->here.c.clock_backwards++;
+	else
+		p->now = ts_us;
+	struct pkt_view v;
+	struct worker *to = NULL;
+	const uint8_t *dgram = NULL;
+	size_t dlen = 0;
+	switch (pkt_decode(p->cfg.link, frame, caplen, &v)) {
+	case PKT_TCP:
+		to = owner(p, &v);
+		break;
+	case PKT_FRAGMENT: {
+		count_here(p, caplen);
+		p->here.c.fragments++;
+		if (ipfrag_feed(p->frag, &v, p->now, &dgram, &dlen) != 1)
+			break;
+		if (v.frag_proto != 6) {
+			p->here.c.other++;
+			break;
+		}
+		struct pkt_view t = v;
+		if (pkt_decode_tcp(dgram, dlen, &t) != PKT_TCP) {
+			p->here.c.malformed[t.bad]++;
+			break;
+		}
+		to = owner(p, &t);
+		break;
+	}
+	case PKT_OTHER:
+		count_here(p, caplen);
+		p->here.c.other++;
+		break;
+	case PKT_MALFORMED:
+		count_here(p, caplen);
+		p->here.c.malformed[v.bad]++;
+		break;
+	}
+	send_ticks(p, to);
+	if (to && dgram) {
+		v.frag_data = NULL; /* pointers do not cross; the worker decodes the copy */
+		v.payload = NULL;
+		send_rec(p, to, IN_DGRAM, &v, sizeof v, dgram, dlen);
+		to->frames++;
+	} else if (to) {
+		send_rec(p, to, IN_FRAME, frame, caplen, NULL, 0);
+		to->frames++;
+	}
+	atomic_store_explicit(&p->dispatched, p->seq, memory_order_release);
+}
+
+static void broadcast(struct pipeline *p, uint32_t type, const void *a, size_t alen)
+{
+	for (unsigned i = 0; i < p->started; i++)
+		send_rec(p, &p->w[i], type, a, alen, NULL, 0);
+}
+
+void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, int tag,
+		       const struct capture_stats *cs)
+{
+	struct snap_ask a = {.what = what, .tag = tag, .cs = *cs, .here = p->here};
+	a.here.frag = *ipfrag_stats(p->frag);
+	broadcast(p, IN_SNAPSHOT, &a, sizeof a);
+}
+
+void pipeline_set_exchange(struct pipeline *p, const struct exchange_config *xc)
+{
+	broadcast(p, IN_EXCHANGE, &xc, sizeof xc);
+}
+
+/* ---- workers ---- */
+
+static void *out_reserve(struct worker *w, size_t len)
+{
+	void *dst;
+	unsigned n = 0;
+	while (!(dst = ring_reserve(w->out, len))) {
+		if (n == 0)
+			w->out_waits++;
+		backoff(&n);
+	}
+	return dst;
+}
+
+static void worker_emit(void *ctx, const struct api_event *ev)
+{
+	struct worker *w = ctx;
+	struct out_rec h = {.seq = w->seq, .phase = w->phase, .type = OUT_EVENT};
+	if (w->phase == PH_EXPIRE || w->phase == PH_FINISH) {
+		bool closed;
+		sensor_ending(w->sensor, &h.order, &closed);
+		/* flow_expire ends closed flows first; flow_end_all open ones first. */
+		h.rank = (uint8_t)(w->phase == PH_EXPIRE ? !closed : closed);
+	}
+	size_t n = event_wire_size(ev);
+	uint8_t *dst = out_reserve(w, sizeof h + n);
+	memcpy(dst, &h, sizeof h);
+	event_wire_put(ev, dst + sizeof h);
+	ring_commit(w->out, sizeof h + n);
+	w->events++;
+}
+
+static void worker_snapshot(struct worker *w, const struct in_rec *h, const uint8_t *body)
+{
+	struct out_rec o = {.seq = h->seq, .phase = PH_SNAPSHOT, .type = OUT_SNAPSHOT};
+	struct snap sn = {.now = h->now};
+	memcpy(&sn.ask, body, sizeof sn.ask);
+	sensor_get_stats(w->sensor, &sn.st);
+	uint8_t *dst = out_reserve(w, sizeof o + sizeof sn);
+	memcpy(dst, &o, sizeof o);
+	memcpy(dst + sizeof o, &sn, sizeof sn);
+	ring_commit(w->out, sizeof o + sizeof sn);
+}
+
+/* One record from the capture thread; returns false after the last. */
+static bool worker_handle(struct worker *w, const struct in_rec *h, const uint8_t *body)
+{
+	struct sensor *s = w->sensor;
+	w->seq = h->seq;
+	sensor_set_seq(s, h->seq);
+	switch ((enum in_type)h->type) {
+	case IN_FRAME:
+		w->phase = PH_EXPIRE;
+		sensor_advance(s, h->now);
+		w->phase = PH_PACKET;
+		sensor_packet(s, w->p->cfg.link, h->now, body, h->len);
+		break;
+	case IN_DGRAM: {
+		struct pkt_view v;
+		memcpy(&v, body, sizeof v);
+		w->phase = PH_EXPIRE;
+		sensor_advance(s, h->now);
+		w->phase = PH_PACKET;
+		sensor_datagram(s, h->now, &v, body + sizeof v, h->len - sizeof v);
+		break;
+	}
+	case IN_TICK:
+		w->phase = PH_EXPIRE;
+		sensor_advance(s, h->now);
+		break;
+	case IN_SNAPSHOT:
+		worker_snapshot(w, h, body);
+		break;
+	case IN_EXCHANGE: {
+		const struct exchange_config *xc;
+		memcpy(&xc, body, sizeof xc);
+		sensor_set_exchange(s, xc);
+		break;
+	}
+	case IN_FINISH:
+		w->seq = FINISH_SEQ;
+		w->phase = PH_FINISH;
+		sensor_finish(s);
+		return false;
+	}
+	return true;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	unsigned idle = 0;
+	char name[16];
+	snprintf(name, sizeof name, "tapir-w%u", w->id);
+	pthread_setname_np(pthread_self(), name); /* top -H, perf --sort comm */
+	for (;;) {
+		size_t len;
+		const uint8_t *r = ring_peek(w->in, &len);
+		if (!r) {
+			backoff(&idle);
+			continue;
+		}
+		idle = 0;
+		struct in_rec h;
+		memcpy(&h, r, sizeof h);
+		bool more = worker_handle(w, &h, r + sizeof h);
+		atomic_store_explicit(&w->next_expiry, sensor_next_expiry(w->sensor),
+				      memory_order_relaxed);
+		/* After the events it made: the merge thread may read "past h.seq". */
+		atomic_store_explicit(&w->watermark, more ? h.seq : UINT64_MAX,
+				      memory_order_release);
+		ring_release(w->in);
+		if (!more)
+			return NULL;
+	}
+}
+
+/* ---- merge thread ---- */
+
+static bool before(const struct out_rec *a, unsigned wa, const struct out_rec *b, unsigned wb)
+{
+	if (a->seq != b->seq)
+		return a->seq < b->seq;
+	if (a->phase != b->phase)
+		return a->phase < b->phase;
+	if (a->rank != b->rank)
+		return a->rank < b->rank;
+	if (a->order != b->order)
+		return a->order < b->order;
+	return wa < wb;
+}
+
+static void deliver(struct pipeline *p, const struct out_rec *h, const uint8_t *body, size_t len)
+{
+	struct output *o = p->cfg.out;
+	if (h->type == OUT_EVENT) {
+		if (event_wire_get(&p->ev, body, len) != 0) {
+			p->bad_records++;
+			return;
+		}
+		output_event(o, &p->ev);
+		return;
+	}
+	struct snap sn;
+	if (len != sizeof sn) {
+		p->bad_records++;
+		return;
+	}
+	memcpy(&sn, body, sizeof sn);
+	sensor_stats_add(&p->snap_sum, &sn.st);
+	if (++p->snap_n < p->started)
+		return;
+	/* Every worker's figures at this point of the stream, as one sensor's. */
+	struct sensor_stats sum = p->snap_sum;
+	sensor_stats_add(&sum, &sn.ask.here);
+	if (sn.ask.what == PIPELINE_HEALTH) {
+		struct sensor_blindness b;
+		sensor_stats_blindness(&sum, &b);
+		struct engine_health total = {
+			.kernel_drops = sn.ask.cs.dropped + sn.ask.cs.if_dropped,
+			.gap_bytes = b.gap_bytes, .gaps = b.gaps, .cap_hits = b.cap_hits};
+		output_health(o, sn.now, &total);
+	} else if (p->cfg.on_snapshot) {
+		p->cfg.on_snapshot(p->cfg.ctx, sn.ask.tag, o, sn.now, &sum, &sn.ask.cs);
+	}
+	p->snap_sum = (struct sensor_stats){0};
+	p->snap_n = 0;
+}
+
+/* Emits the next record in stream order: 1; 0 when it is not known yet; -1 at the end. */
+static int merge_one(struct pipeline *p)
+{
+	uint64_t d = atomic_load_explicit(&p->dispatched, memory_order_acquire);
+	uint64_t bound = UINT64_MAX;
+	struct worker *best = NULL;
+	struct out_rec bh = {0};
+	const uint8_t *brec = NULL;
+	size_t blen = 0;
+	bool done = true;
+	for (unsigned i = 0; i < p->n; i++) {
+		struct worker *w = &p->w[i];
+		uint64_t wm = atomic_load_explicit(&w->watermark, memory_order_acquire);
+		/* An empty input ring: every record up to d for w is handled. */
+		if (wm < d && ring_empty(w->in))
+			wm = d;
+		size_t len;
+		const uint8_t *r = ring_peek(w->out, &len);
+		if (!r) {
+			done = done && wm == UINT64_MAX;
+			if (wm < bound)
+				bound = wm; /* w's next record has a later seq */
+			continue;
+		}
+		done = false;
+		struct out_rec h;
+		memcpy(&h, r, sizeof h);
+		if (!best || before(&h, w->id, &bh, best->id)) {
+			best = w;
+			bh = h;
+			brec = r;
+			blen = len;
+		}
+	}
+	if (!best)
+		return done ? -1 : 0;
+	if (bh.seq > bound)
+		return 0;
+	deliver(p, &bh, brec + sizeof bh, blen - sizeof bh);
+	ring_release(best->out);
+	return 1;
+}
+
+static void merge_chores(struct pipeline *p)
+{
+	struct output *o = p->cfg.out;
+	if (o->audit && audit_tick(o->audit) != 0)
+		o->audit_errors++;
+	if (p->cfg.on_chore)
+		p->cfg.on_chore(p->cfg.ctx, o);
+}
+
+static void *merge_main(void *arg)
+{
+	struct pipeline *p = arg;
+	unsigned idle = 0;
+	pthread_setname_np(pthread_self(), "tapir-merge");
+	for (;;) {
+		int r = merge_one(p);
+		if (r > 0) {
+			idle = 0;
+			if (++p->merged % AUDIT_TICK_EVERY == 0)
+				merge_chores(p);
+			continue;
+		}
+		if (r < 0)
+			return NULL;
+		if (idle == 0) {
+			p->merge_waits++;
+			merge_chores(p);
+		}
+		backoff(&idle);
+	}
+}
+
+/* ---- set-up and shutdown ---- */
+
+int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char *err,
+		   size_t errlen)
+{
+	*out = NULL;
+	if (c->workers < 2 || c->workers > PIPELINE_MAX_WORKERS) {
+		snprintf(err, errlen, "workers: %u is not from 2 to %d", c->workers,
+			 PIPELINE_MAX_WORKERS);
+		return -1;
+	}
+	struct pipeline *p = aligned_alloc(64, (sizeof *p + 63) & ~(size_t)63);
+	if (!p) {
+		snprintf(err, errlen, "out of memory starting the pipeline");
+		return -1;
+	}
+	memset(p, 0, sizeof *p);
+	p->cfg = *c;
+	p->n = c->workers;
+	/* The caps of one sensor, shared out: each worker holds about 1/N of the flows. */
+	p->lim = *c->lim;
+	p->lim.flow.max_flows = p->lim.flow.max_flows / p->n ? p->lim.flow.max_flows / p->n : 1;
+	p->lim.reasm_memcap /= p->n;
+	p->lim.session.memcap /= p->n;
+	p->min_timeout = p->lim.flow.idle_us < p->lim.flow.closed_us ? p->lim.flow.idle_us
+								     : p->lim.flow.closed_us;
+	p->checkpoint_every = p->min_timeout / 8;
+	p->frag = ipfrag_new(&c->lim->frag);
+	p->w = aligned_alloc(64, sizeof *p->w * p->n);
+	if (!p->frag || !p->w)
+		goto oom;
+	memset(p->w, 0, sizeof *p->w * p->n);
+	for (unsigned i = 0; i < p->n; i++) {
+		struct worker *w = &p->w[i];
+		w->p = p;
+		w->id = i;
+		w->due = UINT64_MAX;
+		atomic_init(&w->watermark, 0);
+		atomic_init(&w->next_expiry, UINT64_MAX);
+		w->in = ring_new(IN_RING_BYTES);
+		w->out = ring_new(OUT_RING_BYTES);
+		w->sensor = sensor_new(&p->lim, worker_emit, w, c->seed + i);
+		if (!w->in || !w->out || !w->sensor)
+			goto oom;
+	}
+	/* Signals stay with the capture thread (capture_stop must wake its read). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	bool ok = pthread_create(&p->merge, NULL, merge_main, p) == 0;
+	p->merge_started = ok;
+	for (; ok && p->started < p->n; p->started++)
+		ok = pthread_create(&p->w[p->started].thread, NULL, worker_main,
+				    &p->w[p->started]) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ok) {
+		if (p->merge_started)
+			p->started--; /* the one that failed */
+		pipeline_finish(p);
+		goto nothread;
+	}
+	*out = p;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory starting the pipeline");
+	pipeline_free(p);
+	return -1;
+nothread:
+	snprintf(err, errlen, "cannot start the pipeline's threads");
+	pipeline_free(p);
+	return -1;
+}
+
+void pipeline_finish(struct pipeline *p)
+{
+	if (!p->merge_started)
+		return;
+	/* Workers never started have nothing to say. */
+	for (unsigned i = p->started; i < p->n; i++)
+		atomic_store(&p->w[i].watermark, UINT64_MAX);
+	broadcast(p, IN_FINISH, NULL, 0);
+	for (unsigned i = 0; i < p->started; i++)
+		pthread_join(p->w[i].thread, NULL);
+	pthread_join(p->merge, NULL);
+	p->merge_started = false;
+}
+
+void pipeline_sensor_stats(const struct pipeline *p, struct sensor_stats *st)
+{
+	*st = p->here;
+	st->frag = *ipfrag_stats(p->frag);
+	for (unsigned i = 0; i < p->n; i++) {
+		struct sensor_stats one;
+		sensor_get_stats(p->w[i].sensor, &one);
+		sensor_stats_add(st, &one);
+	}
+}
+
+#define U(name, val) fprintf(out, ",\"%s\":%llu", name, (unsigned long long)(val))
+
+void pipeline_stats_json(const struct pipeline *p, FILE *out)
+{
+	fprintf(out, ",\"pipeline\":{\"workers\":%u", p->n);
+	U("frames", p->seq);
+	U("merged", p->merged);
+	U("merge_waits", p->merge_waits);
+	U("bad_records", p->bad_records);
+	fprintf(out, ",\"per_worker\":[");
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct worker *w = &p->w[i];
+		fprintf(out, "%s{\"frames\":%llu", i ? "," : "", (unsigned long long)w->frames);
+		U("ticks", w->ticks);
+		U("ring_full_waits", w->in_waits);
+		U("frames_cut", w->cut);
+		U("events", w->events);
+		U("event_ring_full_waits", w->out_waits);
+		fprintf(out, "}");
+	}
+	fprintf(out, "]}");
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	pipeline_finish(p); /* no thread may outlive its rings */
+	if (p->w)
+		for (unsigned i = 0; i < p->n; i++) {
+			sensor_free(p->w[i].sensor);
+			ring_free(p->w[i].in);
+			ring_free(p->w[i].out);
+		}
+	free(p->w);
+	ipfrag_free(p->frag);
+	free(p);
+}

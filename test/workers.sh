@@ -1,0 +1,138 @@
+#!/bin/sh
+# workers.sh - the multi-core pipeline (--workers N, sensor/pipeline.c):
+#  1. replay: every repo capture and every capture of ../shared/pcaps/public
+#     gives byte-identical --events with --workers 4 as with --workers 1;
+#     demo.pcap with config/demo.yaml gives identical alerts and audit log;
+#     the sensors' counters summed over the workers equal one sensor's
+#  2. fragments: captures rewritten into IP fragments (test/frag-pcap.py) give
+#     the events of the originals, with 1 and with 4 workers
+#  3. expiry order: a client-only capture (test/oneway-pcap.py) whose events all
+#     come from connections timing out, with short and default timeouts
+#  4. ThreadSanitizer: the ring's two-thread stress and a few replays under
+#     build/tsan/tapir-tsan (slow threads shuffle the timing); any report, or
+#     events and alerts other than one worker's, fails
+#  5. live (with the ASan binary, then the TSan one): nginx (HTTP/1.1) and nghttpd (h2c) in one namespace, h2load clients
+#     in the other at a sustained rate for ~10 s, `tapir -i --workers 3` on the
+#     veth: every exchange the clients completed is an event; kernel drops are
+#     in --stats
+cd "$(dirname "$0")/.." || exit 2
+tapir=build/tapir
+tsan=build/tsan/tapir-tsan
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# same NAME ARGS...: events and alerts with 1 and 4 workers must be the same bytes.
+same() {
+	name=$1
+	shift
+	if ! "$tapir" "$@" --workers 1 --events "$tmp/e1" --alerts "$tmp/a1" 2>"$tmp/err1" ||
+		! "$tapir" "$@" --workers 4 --events "$tmp/e4" --alerts "$tmp/a4" 2>"$tmp/err4"; then
+		echo "not ok workers:$name: tapir failed: $(head -c 300 "$tmp/err1" "$tmp/err4")"
+	elif cmp -s "$tmp/e1" "$tmp/e4" && cmp -s "$tmp/a1" "$tmp/a4"; then
+		echo "ok workers:$name ($(wc -l <"$tmp/e1") events, $(wc -l <"$tmp/a1") alerts)"
+	else
+		echo "not ok workers:$name: --workers 4 events or alerts differ from --workers 1:"
+		diff "$tmp/e1" "$tmp/e4" | head -n 6
+		diff "$tmp/a1" "$tmp/a4" | head -n 6
+	fi
+}
+
+for cap in pcaps/*.pcap; do
+	same "$(basename "$cap")" -r "$cap"
+done
+corpus=../shared/pcaps/public
+if [ -d "$corpus" ]; then
+	for cap in $(find "$corpus" -name '*.pcap' -o -name '*.pcapng' | sort); do
+		same "public:${cap#$corpus/}" -r "$cap"
+	done
+else
+	echo "skip workers:public: $corpus is not here (the shared corpus is optional)"
+fi
+
+# Alerts, audit log and counters of the demo: the same with 3 workers as with 1.
+for n in 1 3; do
+	"$tapir" -r pcaps/demo.pcap -c config/demo.yaml --workers $n --alerts "$tmp/a$n" \
+		--audit "$tmp/audit$n" --stats >/dev/null 2>"$tmp/s$n"
+done
+if [ -s "$tmp/a1" ] && cmp -s "$tmp/a1" "$tmp/a3"; then
+	echo "ok workers:demo-alerts ($(wc -l <"$tmp/a1") alerts)"
+else
+	echo "not ok workers:demo-alerts: alerts differ with 3 workers"
+fi
+# The log files hold wall-clock times; the records (and their order) must match.
+"$tapir" audit search "$tmp/audit1" >"$tmp/r1" 2>&1
+"$tapir" audit search "$tmp/audit3" >"$tmp/r3" 2>&1
+if [ -s "$tmp/r1" ] && cmp -s "$tmp/r1" "$tmp/r3" && "$tapir" audit verify "$tmp/audit3" >/dev/null 2>&1; then
+	echo "ok workers:demo-audit ($(wc -l <"$tmp/r1") records)"
+else
+	echo "not ok workers:demo-audit: audit records differ with 3 workers, or the log does not verify"
+fi
+python3 - "$tmp/s1" "$tmp/s3" <<'PY'
+import json, sys
+one, three = (json.loads(open(p).read().strip().splitlines()[-1]) for p in sys.argv[1:3])
+pipe = three.pop("pipeline", None)
+def flat(d, pre=""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from flat(v, pre + k + ".")
+        else:
+            yield pre + k, v
+a, b = dict(flat(one)), dict(flat(three))
+# Peaks and memory gauges are sums over the workers: not one sensor's figure.
+diff = [k for k in a if a[k] != b.get(k) and "peak" not in k]
+ok = pipe and pipe["workers"] == 3 and not diff and \
+    sum(w["events"] for w in pipe["per_worker"]) == one["http"]["events"]
+print(("ok" if ok else "not ok") + " workers:demo-stats" + ("" if ok else ": %s %s" % (diff[:5], pipe)))
+PY
+
+# IP fragments: reassembled before dispatch, so a flow's fragments reach its worker.
+for p in http1-keepalive h2-concurrent demo; do
+	python3 test/frag-pcap.py "pcaps/$p.pcap" "$tmp/frag.pcap" || continue
+	"$tapir" -r "pcaps/$p.pcap" --events "$tmp/orig" >/dev/null 2>&1
+	"$tapir" -r "$tmp/frag.pcap" --workers 4 --events "$tmp/f4" --stats >/dev/null 2>"$tmp/fs"
+	frags=$(tail -n 1 "$tmp/fs" | sed -nE 's/.*"ipfrag":\{"fragments":([0-9]+),"reassembled":([0-9]+).*/\2/p')
+	if [ "${frags:-0}" -gt 0 ] && cmp -s "$tmp/orig" "$tmp/f4"; then
+		echo "ok workers:fragments-$p ($frags datagrams reassembled)"
+	else
+		echo "not ok workers:fragments-$p: events from fragments differ (reassembled: ${frags:-?})"
+	fi
+	same "fragments-$p-1v4" -r "$tmp/frag.pcap"
+done
+
+# Flow expiry decides the order: requests left unanswered (test/oneway-pcap.py)
+# come out when their connection times out, in another worker than the frame
+# whose time ends it. Fails without the capture thread's ticks or the merge order.
+python3 test/oneway-pcap.py pcaps/demo.pcap "$tmp/oneway.pcap"
+printf 'flows:\n  idle_timeout: 1s\n  closed_timeout: 0s\n' >"$tmp/short.yaml"
+same oneway-expiry -r "$tmp/oneway.pcap" -c "$tmp/short.yaml"
+same oneway-shutdown -r "$tmp/oneway.pcap"
+if [ "$(grep -c '"status":null' "$tmp/e1")" -lt 800 ]; then
+	echo "not ok workers:oneway-check: the one-way capture should leave most requests unanswered"
+fi
+
+# ThreadSanitizer.
+if [ -x build/tsan/test_ring ] && [ -x "$tsan" ]; then
+	if build/tsan/test_ring >"$tmp/tr" 2>&1 && ! grep -q ThreadSanitizer "$tmp/tr"; then
+		echo "ok workers:tsan-ring"
+	else
+		echo "not ok workers:tsan-ring: $(grep -m 3 -E 'ThreadSanitizer|FAIL' "$tmp/tr")"
+	fi
+	for cap in pcaps/demo.pcap "$tmp/oneway.pcap" "$tmp/frag.pcap"; do
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$tsan" -r "$cap" -c config/demo.yaml \
+			--workers 3 --events "$tmp/te" --alerts "$tmp/ta" --stats >/dev/null 2>"$tmp/terr"
+		rc=$?
+		"$tapir" -r "$cap" -c config/demo.yaml --events "$tmp/re" --alerts "$tmp/ra" >/dev/null 2>&1
+		if [ $rc -eq 0 ] && ! grep -q "WARNING: ThreadSanitizer" "$tmp/terr" &&
+			cmp -s "$tmp/te" "$tmp/re" && cmp -s "$tmp/ta" "$tmp/ra"; then
+			echo "ok workers:tsan-$(basename "$cap")"
+		else
+			echo "not ok workers:tsan-$(basename "$cap"): exit $rc, or events/alerts differ from one worker's: $(grep -m 2 -A 3 ThreadSanitizer "$tmp/terr")"
+		fi
+	done
+else
+	echo "not ok workers:tsan: build/tsan/test_ring or $tsan not built (make check builds them)"
+fi
+
+sh test/workers-live.sh
+# The same live run under ThreadSanitizer: signals, reload and shutdown.
+[ -x "$tsan" ] && TAPIR=$tsan LIVE_NAME=workers-live-tsan sh test/workers-live.sh
