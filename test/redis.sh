@@ -15,8 +15,9 @@
 #   - no output anywhere carries the password.
 cd "$(dirname "$0")/.." || exit 2
 tapir=${TAPIR:-build/tapir-san}
+T=${REDIS_TEST_NAME:-redis} # run.sh runs it again as redis-tsan with the ThreadSanitizer build
 if ! command -v redis-server >/dev/null 2>&1; then
-	echo "skip redis: redis-server is not installed (apt-get install redis-server)"
+	echo "skip $T: redis-server is not installed (apt-get install redis-server)"
 	exit 0
 fi
 tmp=$(mktemp -d)
@@ -48,7 +49,7 @@ start_redis() {
 		sleep 0.05
 		i=$((i + 1))
 	done
-	echo "not ok redis:start: redis-server did not come up: $(tail -n 3 "$2/log")"
+	echo "not ok $T:start: redis-server did not come up: $(tail -n 3 "$2/log")"
 	return 1
 }
 
@@ -95,42 +96,42 @@ n_alerts=$(wc -l <"$tmp/a1.jsonl")
 xr() { RESP_DB=$1 python3 test/resp.py "$port" "$pw" xrange "$2"; }
 xr 3 tapir:alerts:stream >"$tmp/s1.txt"
 if [ "$rc" -ne 0 ]; then
-	echo "not ok redis:delivery: tapir exited $rc: $(head -c 300 "$tmp/err1")"
+	echo "not ok $T:delivery: tapir exited $rc: $(head -c 300 "$tmp/err1")"
 elif [ "$n_alerts" -lt 5 ]; then
-	echo "not ok redis:delivery: only $n_alerts alerts in the replay (the demo raises 10)"
+	echo "not ok $T:delivery: only $n_alerts alerts in the replay (the demo raises 10)"
 elif ! cmp -s "$tmp/a1.want" "$tmp/s1.txt"; then
-	echo "not ok redis:delivery-stream: the stream (db 3) differs from --alerts ($(wc -l <"$tmp/s1.txt") of $n_alerts)"
+	echo "not ok $T:delivery-stream: the stream (db 3) differs from --alerts ($(wc -l <"$tmp/s1.txt") of $n_alerts)"
 else
-	echo "ok redis:delivery-stream: $n_alerts alerts, byte-identical, in order (ACL user, db 3)"
+	echo "ok $T:delivery-stream: $n_alerts alerts, byte-identical, in order (ACL user, db 3)"
 fi
 if cmp -s "$tmp/a1.want" "$tmp/sub.txt"; then
-	echo "ok redis:delivery-publish: the subscriber got all $n_alerts, byte-identical"
+	echo "ok $T:delivery-publish: the subscriber got all $n_alerts, byte-identical"
 else
-	echo "not ok redis:delivery-publish: the subscriber got $(wc -l <"$tmp/sub.txt") of $n_alerts, or other bytes"
+	echo "not ok $T:delivery-publish: the subscriber got $(wc -l <"$tmp/sub.txt") of $n_alerts, or other bytes"
 fi
 n_events=$(wc -l <"$tmp/e1.jsonl")
 xr 3 tapir:events >"$tmp/ev.txt"
 if cmp -s "$tmp/e1.jsonl" "$tmp/ev.txt"; then
-	echo "ok redis:events-stream: $n_events events, identical to --events"
+	echo "ok $T:events-stream: $n_events events, identical to --events"
 else
-	echo "not ok redis:events-stream: $(wc -l <"$tmp/ev.txt") events in Redis, $n_events in --events"
+	echo "not ok $T:events-stream: $(wc -l <"$tmp/ev.txt") events in Redis, $n_events in --events"
 fi
 xr 3 tapir:audit:heads >"$tmp/heads.txt"
 last_head=$("$tapir" audit head "$tmp/audit" 2>/dev/null | tail -n 1)
 root=$(echo "$last_head" | grep -o '"root_hash":"[0-9a-f]*"')
 if [ -n "$root" ] && grep -q '"signed":true' "$tmp/heads.txt" && tail -n 1 "$tmp/heads.txt" | grep -qF "$root"; then
-	echo "ok redis:audit-heads: $(wc -l <"$tmp/heads.txt") signed heads, the last one the log's"
+	echo "ok $T:audit-heads: $(wc -l <"$tmp/heads.txt") signed heads, the last one the log's"
 else
-	echo "not ok redis:audit-heads: $(head -c 200 "$tmp/heads.txt") / $last_head"
+	echo "not ok $T:audit-heads: $(head -c 200 "$tmp/heads.txt") / $last_head"
 fi
 RESP_DB=3 python3 test/resp.py "$port" "$pw" hgetall tapir:sensor:demo >"$tmp/hb.txt"
 packets=$(sed -n 's/.*"packets":\([0-9]*\).*/\1/p' "$tmp/err1" | head -n 1)
 if grep -qx "packets $packets" "$tmp/hb.txt" && grep -qx "alerts $n_alerts" "$tmp/hb.txt" &&
 	grep -qx "events $n_events" "$tmp/hb.txt" && grep -qx "state stopped" "$tmp/hb.txt" &&
 	grep -q "^heartbeat 20" "$tmp/hb.txt" && grep -qx "spool_depth 0" "$tmp/hb.txt"; then
-	echo "ok redis:heartbeat: tapir:sensor:demo has packets, events, alerts, spool depth, state"
+	echo "ok $T:heartbeat: tapir:sensor:demo has packets, events, alerts, spool depth, state"
 else
-	echo "not ok redis:heartbeat: $(tr '\n' ' ' <"$tmp/hb.txt") (packets $packets)"
+	echo "not ok $T:heartbeat: $(tr '\n' ' ' <"$tmp/hb.txt") (packets $packets)"
 fi
 
 # ---- a wrong password at start-up -------------------------------------------
@@ -140,9 +141,9 @@ config plain
 rc=$?
 if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err2")" -eq 1 ] && grep -q "refused" "$tmp/err2" &&
 	! grep -q "not-the-password" "$tmp/err2"; then
-	echo "ok redis:wrong-password: exit 2, one line: $(cat "$tmp/err2")"
+	echo "ok $T:wrong-password: exit 2, one line: $(cat "$tmp/err2")"
 else
-	echo "not ok redis:wrong-password: exit $rc: $(head -c 300 "$tmp/err2")"
+	echo "not ok $T:wrong-password: exit $rc: $(head -c 300 "$tmp/err2")"
 fi
 stop_redis
 
@@ -179,15 +180,15 @@ for line in open(sys.argv[1], "rb"):
         bad += 1
 print(bad)' "$tmp/s3.txt")
 if [ "$rc" -ne 0 ]; then
-	echo "not ok redis:outage: tapir exited $rc: $(head -c 300 "$tmp/err3")"
+	echo "not ok $T:outage: tapir exited $rc: $(head -c 300 "$tmp/err3")"
 elif [ "${spooled:-0}" -lt 1 ]; then
-	echo "not ok redis:outage: nothing was spooled, so the outage missed the alerts (timing?): $(grep -o '"redis":{[^}]*}' "$tmp/err3")"
+	echo "not ok $T:outage: nothing was spooled, so the outage missed the alerts (timing?): $(grep -o '"redis":{[^}]*}' "$tmp/err3")"
 elif ! cmp -s "$tmp/a3.ids" "$tmp/s3.ids" || [ "$conflicts" -ne 0 ]; then
-	echo "not ok redis:outage: stream ids (first copies) differ from --alerts: $(wc -l <"$tmp/s3.ids") vs $(wc -l <"$tmp/a3.ids"), $conflicts conflicting"
+	echo "not ok $T:outage: stream ids (first copies) differ from --alerts: $(wc -l <"$tmp/s3.ids") vs $(wc -l <"$tmp/a3.ids"), $conflicts conflicting"
 elif ! dedup "$tmp/s3.txt" | cmp -s - "$tmp/a3.jsonl"; then
-	echo "not ok redis:outage: alert bytes in the stream differ from --alerts"
+	echo "not ok $T:outage: alert bytes in the stream differ from --alerts"
 else
-	echo "ok redis:outage: all $(wc -l <"$tmp/a3.ids") alerts in order after stop+kill+restart ($spooled spooled, $dups retried duplicates; 3 workers)"
+	echo "ok $T:outage: all $(wc -l <"$tmp/a3.ids") alerts in order after stop+kill+restart ($spooled spooled, $dups retried duplicates; 3 workers)"
 fi
 
 # ---- the password changes during a run: spool, retry, deliver ----------------
@@ -206,9 +207,9 @@ tpid=""
 xr 4 tapir:alerts:stream >"$tmp/s4.txt"
 if [ "$rc" -eq 0 ] && [ -s "$tmp/a4.jsonl" ] && dedup "$tmp/s4.txt" | cmp -s - "$tmp/a4.jsonl" &&
 	grep -q "WRONGPASS\|NOAUTH\|invalid password" "$tmp/err4"; then
-	echo "ok redis:password-changed: refused logins spooled, all $(wc -l <"$tmp/a4.jsonl") alerts delivered in order once it was back"
+	echo "ok $T:password-changed: refused logins spooled, all $(wc -l <"$tmp/a4.jsonl") alerts delivered in order once it was back"
 else
-	echo "not ok redis:password-changed: exit $rc, $(wc -l <"$tmp/s4.txt") in stream vs $(wc -l <"$tmp/a4.jsonl"): $(head -c 300 "$tmp/err4")"
+	echo "not ok $T:password-changed: exit $rc, $(wc -l <"$tmp/s4.txt") in stream vs $(wc -l <"$tmp/a4.jsonl"): $(head -c 300 "$tmp/err4")"
 fi
 stop_redis
 
@@ -241,20 +242,27 @@ start_redis "$port" "$tmp/r5" || exit 0
 rc=$?
 resp "$port" "$pw" xrange tapir:alerts:stream >"$tmp/s5.txt"
 if [ "$n5" -lt 1 ]; then
-	echo "not ok redis:crash: no alert was raised before the kill"
+	echo "not ok $T:crash: no alert was raised before the kill"
 elif [ "$rc" -ne 0 ]; then
-	echo "not ok redis:crash: the second start exited $rc: $(head -c 300 "$tmp/err5b")"
+	echo "not ok $T:crash: the second start exited $rc: $(head -c 300 "$tmp/err5b")"
 elif ! head -n "$n5" "$tmp/s5.txt" | cmp -s - "$tmp/a5.jsonl"; then
-	echo "not ok redis:crash: the stream does not start with the $n5 alerts of the killed run ($(wc -l <"$tmp/s5.txt") entries)"
+	echo "not ok $T:crash: the stream does not start with the $n5 alerts of the killed run ($(wc -l <"$tmp/s5.txt") entries)"
 else
-	echo "ok redis:crash: the $n5 alerts spooled by a SIGKILLed tapir were delivered, in order, by the next start"
+	echo "ok $T:crash: the $n5 alerts spooled by a SIGKILLed tapir were delivered, in order, by the next start"
 fi
 stop_redis
+
+# ---- no sanitizer spoke ------------------------------------------------------
+if grep -l -e "Sanitizer" -e "runtime error" "$tmp"/err* >/dev/null 2>&1; then
+	echo "not ok $T:sanitizers: $(grep -h -m 3 "Sanitizer" "$tmp"/err* | head -n 3 | tr '\n' ' ')"
+else
+	echo "ok $T:sanitizers: no AddressSanitizer, UBSan or ThreadSanitizer report"
+fi
 
 # ---- nothing prints the passwords --------------------------------------------
 if grep -l -e "$pw" -e "u-pw-1" -e "other-pw" "$tmp"/out* "$tmp"/err* "$tmp"/a*.jsonl "$tmp"/e1.jsonl \
 	"$tmp"/spool*/* 2>/dev/null | grep -q .; then
-	echo "not ok redis:no-secrets: a password appears in $(grep -l -e "$pw" -e u-pw-1 -e other-pw "$tmp"/out* "$tmp"/err* "$tmp"/spool*/* 2>/dev/null | head -n 3 | tr '\n' ' ')"
+	echo "not ok $T:no-secrets: a password appears in $(grep -l -e "$pw" -e u-pw-1 -e other-pw "$tmp"/out* "$tmp"/err* "$tmp"/spool*/* 2>/dev/null | head -n 3 | tr '\n' ' ')"
 else
-	echo "ok redis:no-secrets: no password in any output, error, alert or spool file"
+	echo "ok $T:no-secrets: no password in any output, error, alert or spool file"
 fi
