@@ -1,0 +1,44 @@
+/*
+ * fuzz_event.h - what the session-level harnesses check of every api_event
+ * they are handed: every string field is NUL-terminated inside its array, and
+ * the event serialises as INTERFACE.md JSON within EVENT_JSON_MAX (the worst
+ * case event_json.h promises). Header-only, one copy per harness.
+ */
+#ifndef TAPIR_FUZZ_EVENT_H
+#define TAPIR_FUZZ_EVENT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../sensor/event_json.h"
+
+#define FZ_CHECK(cond)                                                          \
+	do {                                                                    \
+		if (!(cond)) {                                                  \
+			fprintf(stderr, "fuzz: broken: %s\n", #cond);           \
+			abort();                                                \
+		}                                                               \
+	} while (0)
+
+#define FZ_TERMINATED(arr) FZ_CHECK(memchr((arr), 0, sizeof(arr)) != NULL)
+
+static inline void fz_check_event(void *ctx, const struct api_event *ev)
+{
+	(void)ctx;
+	FZ_TERMINATED(ev->method);
+	FZ_TERMINATED(ev->host);
+	FZ_TERMINATED(ev->path);
+	FZ_TERMINATED(ev->user_agent);
+	FZ_TERMINATED(ev->content_type);
+	FZ_TERMINATED(ev->grpc_message);
+	FZ_TERMINATED(ev->identity.id);
+	char *buf = malloc(EVENT_JSON_MAX);
+	FZ_CHECK(buf != NULL);
+	size_t n = event_json(ev, NULL, buf, EVENT_JSON_MAX);
+	FZ_CHECK(n > 0 && n < EVENT_JSON_MAX && buf[n - 1] == '\n');
+	FZ_CHECK(memchr(buf, '\n', n) == buf + n - 1);
+	free(buf);
+}
+
+#endif

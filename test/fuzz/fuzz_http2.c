@@ -1,0 +1,76 @@
+/*
+ * fuzz_http2.c - HTTP/2 frames and HPACK (decoders/http2.c through libnghttp2's
+ * inflater) and the stream bookkeeping of sensor/h2session.c, down to events.
+ *
+ * Input: byte 0 = options
+ *   bit 0  midstream: the connection's start was not seen (resync, lost HPACK)
+ *   bit 1  h2c: stream 1 is an upgraded HTTP/1.1 request
+ *   bit 2  feed every data record one byte at a time
+ *   bit 3  tiny limits (every cap within reach)
+ * then stream records (fuzz_input.h): [ctl][u16 len][data], ctl bit 0 = from
+ * the server, bit 1 = a gap of len bytes (bit 2, FIN, is ignored here). The
+ * client's records normally begin with the 24-byte connection preface.
+ * The decoder's memory must all be given back when the connection ends.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../sensor/h2session.h"
+#include "fuzz_event.h"
+#include "fuzz_input.h"
+#include "fuzz_session.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz in = {data, size};
+	uint8_t opt = fz_u8(&in);
+	struct session_env env;
+	fz_session_env(&env, opt & 8);
+
+	struct api_event endpoints;
+	memset(&endpoints, 0, sizeof endpoints);
+	endpoints.client_ip[10] = endpoints.client_ip[11] = 0xff;
+	endpoints.client_ip[15] = 1;
+	endpoints.server_ip[10] = endpoints.server_ip[11] = 0xff;
+	endpoints.server_ip[15] = 2;
+	endpoints.client_port = 40000;
+	endpoints.server_port = 443;
+	struct h2session *h = h2session_new(&env, &endpoints, opt & 1);
+	if (!h)
+		return 0;
+	uint64_t now = 1700000000ull * 1000000;
+	if (opt & 2) {
+		struct api_event req = endpoints;
+		req.proto = EV_HTTP11;
+		req.ts_us = now;
+		exchange_set_method(&req, "GET", 3);
+		exchange_set_target(&req, "/upgraded?x=1", 13);
+		req.grpc_status = -1;
+		h2session_upgrade(h, &req);
+	}
+	struct fz_rec r;
+	while (fz_rec_next(&in, &r)) {
+		bool from_client = !(r.ctl & FZ_REC_SIDE);
+		now += 1000;
+		if (r.ctl & FZ_REC_GAP) {
+			h2session_gap(h, from_client, r.len, now);
+			continue;
+		}
+		if (r.ctl & FZ_REC_FIN)
+			continue;
+		uint8_t *copy = malloc(r.got ? r.got : 1);
+		if (!copy)
+			break;
+		memcpy(copy, r.data, r.got);
+		if (opt & 4) {
+			for (size_t i = 0; i < r.got; i++)
+				h2session_data(h, from_client, copy + i, 1, now);
+		} else {
+			h2session_data(h, from_client, copy, r.got, now);
+		}
+		free(copy);
+	}
+	h2session_end(h, now);
+	fz_session_check_freed(&env);
+	return 0;
+}
