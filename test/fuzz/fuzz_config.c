@@ -14,14 +14,6 @@
 #include "../../config/config.h"
 #include "fuzz_input.h"
 
-#define CHECK(cond)                                                             \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			fprintf(stderr, "fuzz_config: broken: %s\n", #cond);    \
-			abort();                                                \
-		}                                                               \
-	} while (0)
-
 static char path[64];
 
 static void cleanup(void)
@@ -35,18 +27,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!path[0]) {
 		snprintf(path, sizeof path, "/tmp/tapir-fuzz-config-XXXXXX");
 		int fd = mkstemp(path);
-		CHECK(fd >= 0);
+		FZ_CHECK(fd >= 0);
 		close(fd);
 		atexit(cleanup);
 	}
 	FILE *f = fopen(path, "wb");
-	CHECK(f != NULL);
-	CHECK(fwrite(data, 1, size, f) == size);
-	CHECK(fclose(f) == 0);
+	FZ_CHECK(f != NULL);
+	FZ_CHECK(fwrite(data, 1, size, f) == size);
+	FZ_CHECK(fclose(f) == 0);
 
 	/* The structs are large (paths of 4 KiB): keep them off the stack. */
 	struct tapir_config *c = malloc(sizeof *c), *defaults = malloc(sizeof *defaults);
-	CHECK(c && defaults);
+	FZ_CHECK(c && defaults);
 	memset(c, 0, sizeof *c);
 	memset(defaults, 0, sizeof *defaults);
 	config_defaults(c);
@@ -54,11 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 	err[0] = '\0';
 	if (config_load(c, path, err, sizeof err) == 0) {
-		CHECK(c->api.n_sensitive == 0 || c->api.sensitive[0].glob != NULL);
+		FZ_CHECK(c->api.n_sensitive == 0 || c->api.sensitive[0].glob != NULL);
 	} else {
-		CHECK(strncmp(err, path, strlen(path)) == 0);
-		CHECK(strchr(err, '\n') == NULL);
-		CHECK(memcmp(c, defaults, sizeof *c) == 0);
+		FZ_CHECK(strncmp(err, path, strlen(path)) == 0);
+		FZ_CHECK(strchr(err, '\n') == NULL);
+		FZ_CHECK(memcmp(c, defaults, sizeof *c) == 0);
 	}
 	config_free(c);
 	free(c);

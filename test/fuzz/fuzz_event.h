@@ -12,14 +12,7 @@
 #include <string.h>
 
 #include "../../sensor/event_json.h"
-
-#define FZ_CHECK(cond)                                                          \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			fprintf(stderr, "fuzz: broken: %s\n", #cond);           \
-			abort();                                                \
-		}                                                               \
-	} while (0)
+#include "fuzz_input.h"
 
 #define FZ_TERMINATED(arr) FZ_CHECK(memchr((arr), 0, sizeof(arr)) != NULL)
 

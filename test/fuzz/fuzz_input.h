@@ -11,6 +11,17 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A harness's own assertion: the sanitizers' kind of failure, with a reason. */
+#define FZ_CHECK(cond)                                                          \
+	do {                                                                    \
+		if (!(cond)) {                                                  \
+			fprintf(stderr, "fuzz: broken: %s\n", #cond);           \
+			abort();                                                \
+		}                                                               \
+	} while (0)
 
 struct fz {
 	const uint8_t *p;

@@ -18,14 +18,6 @@
 #include "../../sensor/ipfrag.h"
 #include "fuzz_input.h"
 
-#define CHECK(cond)                                                             \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			fprintf(stderr, "fuzz_packet: broken: %s\n", #cond);    \
-			abort();                                                \
-		}                                                               \
-	} while (0)
-
 static const struct ipfrag_limits profiles[4] = {
 	{.max_bytes = 32u << 20, .max_datagrams = 8192, .timeout_us = 30000000,
 	 .max_datagram_len = 65535},
@@ -60,19 +52,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct pkt_view v;
 		enum pkt_result r = pkt_decode(link, frame, len, &v);
 		if (r == PKT_TCP)
-			CHECK(within(v.payload, v.payload_len, frame, len));
+			FZ_CHECK(within(v.payload, v.payload_len, frame, len));
 		if (r == PKT_MALFORMED)
-			CHECK(v.bad > PKT_BAD_NONE && v.bad < PKT_BAD__COUNT);
+			FZ_CHECK(v.bad > PKT_BAD_NONE && v.bad < PKT_BAD__COUNT);
 		if (r == PKT_FRAGMENT) {
-			CHECK(within(v.frag_data, v.frag_len, frame, len));
+			FZ_CHECK(within(v.frag_data, v.frag_len, frame, len));
 			const uint8_t *dgram;
 			size_t dlen;
 			if (ipfrag_feed(frag, &v, now, &dgram, &dlen) == 1) {
-				CHECK(dlen <= lim->max_datagram_len);
+				FZ_CHECK(dlen <= lim->max_datagram_len);
 				if (pkt_decode_tcp(dgram, dlen, &v) == PKT_TCP)
-					CHECK(within(v.payload, v.payload_len, dgram, dlen));
+					FZ_CHECK(within(v.payload, v.payload_len, dgram, dlen));
 			}
-			CHECK(ipfrag_stats(frag)->bytes_held <= lim->max_bytes);
+			FZ_CHECK(ipfrag_stats(frag)->bytes_held <= lim->max_bytes);
 		}
 		free(frame);
 	}

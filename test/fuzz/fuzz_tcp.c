@@ -17,7 +17,8 @@
  * The seq offset is a signed distance from the next byte this direction has
  * not sent yet, so in-order data is offset 0 and the fuzzer still reaches
  * overlaps, holes and retransmissions. ACK numbers follow the peer's data.
- * Events are checked by fz_check_event; each input gets a fresh sensor.
+ * Events are checked by fz_check_event, the memory gauges once all flows
+ * ended; each input gets a fresh sensor.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -113,6 +114,25 @@ static void limits(struct sensor_limits *lim, bool tiny)
 	lim->session.h2.max_streams = 2;
 }
 
+/*
+ * Once every flow has ended, the HTTP layers hold nothing: each "memory"
+ * gauge of the stats (HTTP/1 sessions, HTTP/2 decoders) reads 0.
+ */
+static void check_all_released(const struct sensor *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	FZ_CHECK(f != NULL);
+	sensor_stats_json(s, f);
+	FZ_CHECK(fclose(f) == 0);
+	int gauges = 0;
+	for (const char *p = buf; (p = strstr(p, "\"memory\":")); p += 9, gauges++)
+		FZ_CHECK(p[9] == '0' && (p[10] == ',' || p[10] == '}'));
+	FZ_CHECK(gauges == 2);
+	free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz in = {data, size};
@@ -164,6 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			*next = end;
 	}
 	sensor_finish(s);
+	check_all_released(s);
 	sensor_free(s);
 	return 0;
 }

@@ -13,7 +13,10 @@ for name in "$@"; do
 	work=build/fuzz/corpus/$name crashes=build/fuzz/crashes/$name
 	mkdir -p "$work" "$crashes" "test/fuzz/regressions/$name"
 	log=build/fuzz/$name.log
-	build/fuzz/fuzz_"$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	dict=
+	[ -f "test/fuzz/$name.dict" ] && dict=-dict=test/fuzz/$name.dict
+	# shellcheck disable=SC2086 # $dict is one word or none
+	build/fuzz/fuzz_"$name" $dict -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" \
 		"$work" "test/fuzz/corpus/$name" "test/fuzz/regressions/$name" >"$log" 2>&1
 	rc=$?
