@@ -174,6 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_TERMINATED(id->id);
 	if (id->kind == ID_BEARER || id->kind == ID_API_KEY || id->kind == ID_COOKIE)
 		FZ_CHECK(strncmp(id->id, "sha256:", 7) == 0 && strlen(id->id) == 23);
+	if (id->kind == ID_BASIC) /* the user name only: never the password after ':' */
+		FZ_CHECK(strchr(id->id, ':') == NULL);
 	if (id->kind == ID_NONE)
 		FZ_CHECK(id->id[0] == '\0');
 	fz_check_event(NULL, &ev);
