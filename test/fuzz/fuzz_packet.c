@@ -19,7 +19,7 @@
 #include "fuzz_input.h"
 
 static const struct ipfrag_limits profiles[4] = {
-	{.max_bytes = 32u << 20, .max_datagrams = 8192, .timeout_us = 30000000,
+	{.max_bytes = 1u << 20, .max_datagrams = 64, .timeout_us = 30000000,
 	 .max_datagram_len = 65535},
 	{.max_bytes = 4096, .max_datagrams = 4, .timeout_us = 1000000, .max_datagram_len = 65535},
 	{.max_bytes = 1u << 16, .max_datagrams = 1, .timeout_us = 200000, .max_datagram_len = 65535},
