@@ -2,7 +2,8 @@
  * fuzz_event.h - what the session-level harnesses check of every api_event
  * they are handed: every string field is NUL-terminated inside its array, and
  * the event serialises as INTERFACE.md JSON within EVENT_JSON_MAX (the worst
- * case event_json.h promises). Header-only, one copy per harness.
+ * case event_json.h promises); its hash lets a harness compare two runs.
+ * Header-only, one copy per harness.
  */
 #ifndef TAPIR_FUZZ_EVENT_H
 #define TAPIR_FUZZ_EVENT_H
@@ -16,9 +17,9 @@
 
 #define FZ_TERMINATED(arr) FZ_CHECK(memchr((arr), 0, sizeof(arr)) != NULL)
 
-static inline void fz_check_event(void *ctx, const struct api_event *ev)
+/* Checks one event; returns a hash (FNV-1a) of its JSON, for comparing runs. */
+static inline uint64_t fz_event_hash(const struct api_event *ev)
 {
-	(void)ctx;
 	FZ_TERMINATED(ev->method);
 	FZ_TERMINATED(ev->host);
 	FZ_TERMINATED(ev->path);
@@ -31,7 +32,18 @@ static inline void fz_check_event(void *ctx, const struct api_event *ev)
 	size_t n = event_json(ev, NULL, buf, EVENT_JSON_MAX);
 	FZ_CHECK(n > 0 && n < EVENT_JSON_MAX && buf[n - 1] == '\n');
 	FZ_CHECK(memchr(buf, '\n', n) == buf + n - 1);
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)buf[i]) * 1099511628211ull;
 	free(buf);
+	return h;
+}
+
+/* A session_emit_fn that only checks. */
+static inline void fz_check_event(void *ctx, const struct api_event *ev)
+{
+	(void)ctx;
+	(void)fz_event_hash(ev);
 }
 
 #endif

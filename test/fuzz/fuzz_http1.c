@@ -9,6 +9,10 @@
  *   bit 1  the client is flow side 1 (else side 0)
  *   bit 2  feed every data record one byte at a time (every split point)
  *   bit 3  tiny limits
+ *   bit 4  differential: run whole records, then byte by byte, and require
+ *          the same events (HTTP/1 framing must not depend on how the stream
+ *          was cut; HTTP/2 detection may look at the first piece, so
+ *          connections that went to HTTP/2 are not compared)
  * then stream records (fuzz_input.h): [ctl][u16 len][data], ctl bit 0 = from
  * the server, bit 1 = a gap of len bytes, bit 2 = FIN. Each record's data is
  * copied to an exact-size allocation. The session must give back every byte
@@ -22,6 +26,19 @@
 #include "fuzz_input.h"
 #include "fuzz_session.h"
 
+/* What one run emitted: how many events, and a hash over their JSON in order. */
+struct outcome {
+	uint64_t events;
+	uint64_t hash;
+};
+
+static void collect(void *ctx, const struct api_event *ev)
+{
+	struct outcome *o = ctx;
+	o->events++;
+	o->hash = o->hash * 1000003u ^ fz_event_hash(ev);
+}
+
 static void feed(struct session_env *env, struct flow *f, int side, const uint8_t *p, size_t n,
 		 bool bytewise, uint64_t now)
 {
@@ -33,12 +50,13 @@ static void feed(struct session_env *env, struct flow *f, int side, const uint8_
 		session_data(env, f, side, p + i, 1, now);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One connection from the records after the option byte; false if it went HTTP/2. */
+static bool run(struct fz in, uint8_t opt, bool bytewise, struct outcome *out)
 {
-	struct fz in = {data, size};
-	uint8_t opt = fz_u8(&in);
 	struct session_env env;
 	fz_session_env(&env, opt & 8);
+	env.emit = collect;
+	env.emit_ctx = out;
 
 	struct flow f;
 	memset(&f, 0, sizeof f);
@@ -63,14 +81,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			session_fin(&env, &f, side, now);
 		} else {
 			uint8_t *copy = malloc(r.got ? r.got : 1);
-			if (!copy)
-				break;
+			FZ_CHECK(copy != NULL);
 			memcpy(copy, r.data, r.got);
-			feed(&env, &f, side, copy, r.got, opt & 4, now);
+			feed(&env, &f, side, copy, r.got, bytewise, now);
 			free(copy);
 		}
 	}
 	session_end(&env, &f, now);
 	fz_session_check_freed(&env);
+	return env.stats.h2.v[H2_STAT_CONNECTIONS] == 0 && env.stats.http2_preface == 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz in = {data, size};
+	uint8_t opt = fz_u8(&in);
+	struct outcome whole = {0, 0}, bytes = {0, 0};
+	if (!(opt & 16)) {
+		run(in, opt, opt & 4, &whole);
+		return 0;
+	}
+	bool h1_only = run(in, opt, false, &whole);
+	h1_only &= run(in, opt, true, &bytes);
+	if (h1_only) {
+		FZ_CHECK(whole.events == bytes.events);
+		FZ_CHECK(whole.hash == bytes.hash);
+	}
 	return 0;
 }

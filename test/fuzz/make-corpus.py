@@ -190,6 +190,8 @@ def seeds_from_pcaps():
             is_h2 = b"PRI * HTTP/2.0" in blob[:64] or base.startswith("h2")
             # option byte: handshake seen, client on side 0
             write("http2" if is_h2 else "http1", "%s-%d" % (base, j), b"\x01" + blob)
+            if not is_h2:  # the differential mode: whole vs byte by byte
+                write("http1", "%s-%d-diff" % (base, j), b"\x11" + blob)
             if is_h2 and "h2c" in base:
                 write("http1", "%s-%d" % (base, j), b"\x01" + blob)
 
