@@ -7,6 +7,8 @@
  *   bit 1  h2c: stream 1 is an upgraded HTTP/1.1 request
  *   bit 2  feed every data record one byte at a time
  *   bit 3  tiny limits (every cap within reach)
+ *   bit 4  differential: run whole records, then byte by byte, and require
+ *          the same events (frames and HPACK must not depend on the cuts)
  * then stream records (fuzz_input.h): [ctl][u16 len][data], ctl bit 0 = from
  * the server, bit 1 = a gap of len bytes (bit 2, FIN, is ignored here). The
  * client's records normally begin with the 24-byte connection preface.
@@ -20,12 +22,25 @@
 #include "fuzz_input.h"
 #include "fuzz_session.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* What one run emitted: how many events, and a hash over their JSON in order. */
+struct outcome {
+	uint64_t events;
+	uint64_t hash;
+};
+
+static void collect(void *ctx, const struct api_event *ev)
 {
-	struct fz in = {data, size};
-	uint8_t opt = fz_u8(&in);
+	struct outcome *o = ctx;
+	o->events++;
+	o->hash = o->hash * 1000003u ^ fz_event_hash(ev);
+}
+
+static void run(struct fz in, uint8_t opt, bool bytewise, struct outcome *out)
+{
 	struct session_env env;
 	fz_session_env(&env, opt & 8);
+	env.emit = collect;
+	env.emit_ctx = out;
 
 	struct api_event endpoints;
 	memset(&endpoints, 0, sizeof endpoints);
@@ -37,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	endpoints.server_port = 443;
 	struct h2session *h = h2session_new(&env, &endpoints, opt & 1);
 	if (!h)
-		return 0;
+		return;
 	uint64_t now = 1700000000ull * 1000000;
 	if (opt & 2) {
 		struct api_event req = endpoints;
@@ -59,10 +74,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.ctl & FZ_REC_FIN)
 			continue;
 		uint8_t *copy = malloc(r.got ? r.got : 1);
-		if (!copy)
-			break;
+		FZ_CHECK(copy != NULL);
 		memcpy(copy, r.data, r.got);
-		if (opt & 4) {
+		if (bytewise) {
 			for (size_t i = 0; i < r.got; i++)
 				h2session_data(h, from_client, copy + i, 1, now);
 		} else {
@@ -72,5 +86,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	h2session_end(h, now);
 	fz_session_check_freed(&env);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz in = {data, size};
+	uint8_t opt = fz_u8(&in);
+	struct outcome whole = {0, 0}, bytes = {0, 0};
+	if (!(opt & 16)) {
+		run(in, opt, opt & 4, &whole);
+		return 0;
+	}
+	run(in, opt, false, &whole);
+	run(in, opt, true, &bytes);
+	FZ_CHECK(whole.events == bytes.events);
+	FZ_CHECK(whole.hash == bytes.hash);
 	return 0;
 }

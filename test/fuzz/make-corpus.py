@@ -188,10 +188,12 @@ def seeds_from_pcaps():
             if not blob:
                 continue
             is_h2 = b"PRI * HTTP/2.0" in blob[:64] or base.startswith("h2")
-            # option byte: handshake seen, client on side 0
-            write("http2" if is_h2 else "http1", "%s-%d" % (base, j), b"\x01" + blob)
-            if not is_h2:  # the differential mode: whole vs byte by byte
-                write("http1", "%s-%d-diff" % (base, j), b"\x11" + blob)
+            # option byte: http1 handshake seen (0x01), http2 start seen (0x00)
+            write("http2" if is_h2 else "http1", "%s-%d" % (base, j),
+                  (b"\x00" if is_h2 else b"\x01") + blob)
+            # the differential mode: whole vs byte by byte (http1: handshake seen)
+            write("http2" if is_h2 else "http1", "%s-%d-diff" % (base, j),
+                  (b"\x10" if is_h2 else b"\x11") + blob)
             if is_h2 and "h2c" in base:
                 write("http1", "%s-%d" % (base, j), b"\x01" + blob)
 
