@@ -79,8 +79,8 @@ static bool run(struct fz in, uint8_t opt, bool bytewise, struct outcome *out)
 			session_gap(&env, &f, side, r.len, now);
 		} else if (r.ctl & FZ_REC_FIN) {
 			session_fin(&env, &f, side, now);
-		} else {
-			uint8_t *copy = malloc(r.got ? r.got : 1);
+		} else if (r.got) { /* reasm never delivers 0 bytes */
+			uint8_t *copy = malloc(r.got);
 			FZ_CHECK(copy != NULL);
 			memcpy(copy, r.data, r.got);
 			feed(&env, &f, side, copy, r.got, bytewise, now);

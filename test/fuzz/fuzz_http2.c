@@ -71,9 +71,9 @@ static void run(struct fz in, uint8_t opt, bool bytewise, struct outcome *out)
 			h2session_gap(h, from_client, r.len, now);
 			continue;
 		}
-		if (r.ctl & FZ_REC_FIN)
+		if ((r.ctl & FZ_REC_FIN) || !r.got) /* reasm never delivers 0 bytes */
 			continue;
-		uint8_t *copy = malloc(r.got ? r.got : 1);
+		uint8_t *copy = malloc(r.got);
 		FZ_CHECK(copy != NULL);
 		memcpy(copy, r.data, r.got);
 		if (bytewise) {
