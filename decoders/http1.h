@@ -154,10 +154,11 @@ enum h1_kind h1_kind_of(const struct h1_parser *p);
 bool h1_stopped(const struct h1_parser *p);
 
 /*
- * True while the parser holds no byte of a message: between messages, or
- * skipping bytes while resynchronising (empty lines before a message do not
- * count). The owner stamps a message with the time of the piece in which this
- * turned false (or in which the previous message ended).
+ * True while the parser holds no byte known to belong to a message: between
+ * messages (empty lines before a message do not count), or resynchronising.
+ * The owner stamps a message with the time of the piece in which this turned
+ * false (or in which the previous message ended), which does not depend on
+ * how the stream was cut into pieces.
  */
 bool h1_between_messages(const struct h1_parser *p);
 
