@@ -46,4 +46,18 @@ static inline void fz_check_event(void *ctx, const struct api_event *ev)
 	(void)fz_event_hash(ev);
 }
 
+/* What one run emitted: how many events, and a hash over their JSON in order. */
+struct fz_outcome {
+	uint64_t events;
+	uint64_t hash;
+};
+
+/* A session_emit_fn that checks and records (ctx: struct fz_outcome). */
+static inline void fz_collect(void *ctx, const struct api_event *ev)
+{
+	struct fz_outcome *o = ctx;
+	o->events++;
+	o->hash = o->hash * 1000003u ^ fz_event_hash(ev);
+}
+
 #endif

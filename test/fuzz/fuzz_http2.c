@@ -26,26 +26,13 @@
 #include "fuzz_input.h"
 #include "fuzz_session.h"
 
-/* What one run emitted: how many events, and a hash over their JSON in order. */
-struct outcome {
-	uint64_t events;
-	uint64_t hash;
-};
-
-static void collect(void *ctx, const struct api_event *ev)
-{
-	struct outcome *o = ctx;
-	o->events++;
-	o->hash = o->hash * 1000003u ^ fz_event_hash(ev);
-}
-
 /* One connection from the records; returns false when it was damaged. */
-static bool run(struct fz in, uint8_t opt, bool bytewise, struct outcome *out)
+static bool run(struct fz in, uint8_t opt, bool bytewise, struct fz_outcome *out)
 {
 	bool gap = false;
 	struct session_env env;
 	fz_session_env(&env, opt & 8);
-	env.emit = collect;
+	env.emit = fz_collect;
 	env.emit_ctx = out;
 
 	struct api_event endpoints;
@@ -102,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz in = {data, size};
 	uint8_t opt = fz_u8(&in);
-	struct outcome whole = {0, 0}, bytes = {0, 0};
+	struct fz_outcome whole = {0, 0}, bytes = {0, 0};
 	if (!(opt & 16)) {
 		run(in, opt, opt & 4, &whole);
 		return 0;
