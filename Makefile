@@ -6,6 +6,7 @@
 #   make bench    throughput against the libpcap null loop and tshark, module benchmarks
 #   make install  the binary, the systemd unit, a sample /etc/tapir/tapir.yaml
 #                 (PREFIX=/usr/local, SYSCONFDIR=/etc, DESTDIR honoured)
+#   make fuzz     libFuzzer harnesses (clang), FUZZ_SECONDS (60) each from test/fuzz/corpus
 #   make clean
 
 CC      ?= cc
@@ -31,7 +32,7 @@ PREFIX     ?= /usr/local
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all check demo bench eval clean deps install
+.PHONY: all check demo bench eval fuzz clean deps install
 
 all: deps build/tapir
 
@@ -67,9 +68,40 @@ build/san/%.o: %.c
 build/san/test_%: build/san/test/test_%.o $(SAN_OBJ)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
+# Fuzz harnesses (test/fuzz/fuzz_NAME.c). `make check` builds each with gcc as a
+# replay program (test/fuzz/replay_main.c) and runs the corpus and regressions
+# through it; `make fuzz` builds them with clang's libFuzzer and fuzzes.
+FUZZ_NAMES   = packet tcp http1 http2 identity config
+FUZZ_REPLAY  = $(FUZZ_NAMES:%=build/san/fuzz/replay_%)
+FUZZ_CC     ?= clang
+FUZZ_SAN     = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_OBJ     = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_SECONDS ?= 60
+# clang 14 also flags `a() | b()` written on purpose to evaluate both sides.
+FUZZ_WARN    = $(WARN) -Wno-bitwise-instead-of-logical
+
+.SECONDARY: $(FUZZ_NAMES:%=build/san/test/fuzz/fuzz_%.o) build/san/test/fuzz/replay_main.o \
+	    $(FUZZ_NAMES:%=build/fuzz/obj/test/fuzz/fuzz_%.o)
+
+build/san/fuzz/replay_%: build/san/test/fuzz/fuzz_%.o build/san/test/fuzz/replay_main.o $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CSTD) $(FUZZ_WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/fuzz_%: build/fuzz/obj/test/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz:
+	@sh test/ensure-deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh test/fuzz/run.sh $(FUZZ_NAMES)
+
 check: 
 	@sh test/ensure-deps.sh check
-	@$(MAKE) --no-print-directory build/tapir build/tapir-san $(TESTS) $(TSAN_BINS)
+	@$(MAKE) --no-print-directory build/tapir build/tapir-san $(TESTS) $(TSAN_BINS) $(FUZZ_REPLAY)
 	@sh test/run.sh
 
 demo:

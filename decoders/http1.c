@@ -1328,6 +1328,12 @@ bool h1_stopped(const struct h1_parser *p)
 	return p->state == H1_STOPPED;
 }
 
+bool h1_between_messages(const struct h1_parser *p)
+{
+	/* While resynchronising, a held partial line is not known to start a message. */
+	return p->state == H1_WAIT_SYNC || (p->state == H1_WAIT_START && p->buf_len == 0);
+}
+
 size_t h1_memory(const struct h1_parser *p)
 {
 	return sizeof *p + p->buf_cap;

@@ -153,6 +153,15 @@ enum h1_kind h1_kind_of(const struct h1_parser *p);
 /* True once the parser has stopped: after a tunnel head, or after giving up. */
 bool h1_stopped(const struct h1_parser *p);
 
+/*
+ * True while the parser holds no byte known to belong to a message: between
+ * messages (empty lines before a message do not count), or resynchronising.
+ * The owner stamps a message with the time of the piece in which this turned
+ * false (or in which the previous message ended), which does not depend on
+ * how the stream was cut into pieces.
+ */
+bool h1_between_messages(const struct h1_parser *p);
+
 /* Bytes of memory the parser holds (for the owner's accounting). */
 size_t h1_memory(const struct h1_parser *p);
 

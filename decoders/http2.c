@@ -303,7 +303,9 @@ static void *ng_realloc(void *ptr, size_t size, void *ud)
 /* Grows *buf (capacity *cap) to hold `need` bytes, doubling; false if refused. */
 static bool mem_reserve(struct h2_mem *m, void **buf, size_t *cap, size_t need, size_t first)
 {
-	if (need <= *cap)
+	/* Also allocate for need == 0: callers compute buf + len even for an empty
+	 * field, and NULL + 0 is undefined behaviour in C (found by fuzz_http2). */
+	if (need <= *cap && *buf)
 		return true;
 	size_t n = *cap ? *cap : first;
 	while (n < need)

@@ -427,14 +427,20 @@ void session_data(struct session_env *env, struct flow *f, int side, const uint8
 	struct h1_parser *hp = parser_of(env, f, s, side);
 	if (!hp)
 		return;
-	if (d->idle) {
-		d->idle = false;
-		d->msg_start_us = now;
-	}
+	if (d->idle)
+		d->msg_start_us = now; /* this piece may hold the next message's first byte */
 	struct cb_ctx c = {env, f, s, side, now};
 	size_t before = h1_memory(hp);
 	size_t used = h1_feed(hp, p, len, &callbacks, &c);
 	env->memory += h1_memory(hp) - before;
+	/*
+	 * Idle only while the parser holds nothing of the next message. A message
+	 * that began in this piece, after the previous one ended here (cb_end set
+	 * the time), keeps this piece's time whichever later piece completes its
+	 * head: the event's ts must not depend on where the stream was cut (found
+	 * by fuzz_http1's differential mode).
+	 */
+	d->idle = h1_between_messages(hp);
 
 	if (s->h2_preface) {
 		/* The client's direction is HTTP/2 from the preface on. Without an

@@ -1,5 +1,5 @@
 #!/bin/sh
-# ensure-deps.sh build|check|demo - installs the Debian packages tapir needs
+# ensure-deps.sh build|check|demo|bench|fuzz - installs the Debian packages tapir needs
 # when they are missing (as root), or prints the exact apt-get line and stops.
 set -eu
 BUILD="gcc make libc6-dev libpcap-dev libyaml-dev libnghttp2-dev libjansson-dev libssl-dev libhiredis-dev tzdata"
@@ -9,7 +9,8 @@ build) want="$BUILD" ;;
 demo) want="$BUILD python3" ;;
 bench) want="$BUILD bc time tshark python3" ;;
 check) want="$BUILD $CHECK" ;;
-*) echo "usage: $0 build|check|demo|bench" >&2; exit 2 ;;
+fuzz) want="$BUILD clang libclang-rt-14-dev" ;;
+*) echo "usage: $0 build|check|demo|bench|fuzz" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do
