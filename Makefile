@@ -76,6 +76,7 @@ FUZZ_REPLAY  = $(FUZZ_NAMES:%=build/san/fuzz/replay_%)
 FUZZ_CC     ?= clang
 FUZZ_SAN     = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_OBJ     = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+.SECONDARY: $(FUZZ_OBJ) # kept between runs of make fuzz
 FUZZ_SECONDS ?= 60
 # clang 14 also flags `a() | b()` written on purpose to evaluate both sides.
 FUZZ_WARN    = $(WARN) -Wno-bitwise-instead-of-logical
