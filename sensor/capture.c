@@ -9,6 +9,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ struct capture {
 	uint64_t file_size;
 	capture_fn fn;
 	void *ctx;
+	volatile sig_atomic_t stopping; /* set by capture_stop, perhaps in a signal handler */
 };
 
 static int apply_filter(struct capture *c, const char *filter, char *err, size_t errlen)
@@ -143,11 +145,25 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	c->fn(c->ctx, ts, bytes, h->caplen);
 }
 
-int capture_run(struct capture *c, capture_fn fn, void *ctx, char *err, size_t errlen)
+int capture_run(struct capture *c, capture_fn fn, capture_idle_fn idle, void *ctx, char *err,
+		size_t errlen)
 {
 	c->fn = fn;
 	c->ctx = ctx;
-	int rc = pcap_loop(c->p, -1, on_packet, (u_char *)c);
+	int rc;
+	if (!c->live) {
+		rc = pcap_loop(c->p, -1, on_packet, (u_char *)c);
+	} else {
+		/* Batches: returns after the read timeout (100 ms) or a pcap_breakloop. */
+		do {
+			rc = pcap_dispatch(c->p, -1, on_packet, (u_char *)c);
+			if (rc >= 0 || rc == PCAP_ERROR_BREAK) {
+				if (!c->stopping && idle)
+					idle(ctx);
+				rc = 0;
+			}
+		} while (rc == 0 && !c->stopping);
+	}
 	if (rc == PCAP_ERROR) {
 		snprintf(err, errlen, "capture: %s", pcap_geterr(c->p));
 		return 1;
@@ -157,7 +173,14 @@ int capture_run(struct capture *c, capture_fn fn, void *ctx, char *err, size_t e
 
 void capture_stop(struct capture *c)
 {
+	c->stopping = 1;
 	pcap_breakloop(c->p);
+}
+
+void capture_wake(struct capture *c)
+{
+	if (c->live)
+		pcap_breakloop(c->p);
 }
 
 void capture_get_stats(struct capture *c, struct capture_stats *st)

@@ -44,11 +44,21 @@ int capture_open(struct capture **out, const struct capture_opts *o, char *err, 
 
 enum pkt_link capture_link(const struct capture *c);
 
-/* Delivers packets until the end of the file or capture_stop(). Returns 0, or 1 with err. */
-int capture_run(struct capture *c, capture_fn fn, void *ctx, char *err, size_t errlen);
+/*
+ * Delivers packets until the end of the file or capture_stop(). Live, `idle`
+ * (may be NULL) is also called between batches: when the read timeout passes
+ * with no packet, and after capture_wake(), so that work asked for by a signal
+ * is done on a silent link too. Returns 0, or 1 with err.
+ */
+typedef void (*capture_idle_fn)(void *ctx);
+int capture_run(struct capture *c, capture_fn fn, capture_idle_fn idle, void *ctx, char *err,
+		size_t errlen);
 
 /* Makes capture_run return soon. Safe to call from a signal handler. */
 void capture_stop(struct capture *c);
+
+/* Live: makes capture_run call `idle` soon, then go on. Safe to call from a signal handler. */
+void capture_wake(struct capture *c);
 
 void capture_get_stats(struct capture *c, struct capture_stats *st);
 

@@ -42,12 +42,13 @@ static volatile sig_atomic_t g_reload_wanted;
 static void on_signal(int sig)
 {
 	/* Inventory and reload happen between packets, never in the handler. */
-	if (sig == SIGUSR1) {
-		g_inventory_wanted = 1;
-		return;
-	}
-	if (sig == SIGHUP) {
-		g_reload_wanted = 1;
+	if (sig == SIGUSR1 || sig == SIGHUP) {
+		if (sig == SIGUSR1)
+			g_inventory_wanted = 1;
+		else
+			g_reload_wanted = 1;
+		if (g_capture)
+			capture_wake(g_capture); /* a silent link: do it now, not at the next packet */
 		return;
 	}
 	if (g_capture)
@@ -226,6 +227,25 @@ static void snapshot(struct run *r, int tag)
 	on_snapshot(r, tag, r->out, r->last_ts, &st, &cs);
 }
 
+/* What SIGUSR1 and SIGHUP asked for, between two packets. */
+static void on_signals(struct run *r)
+{
+	if (g_inventory_wanted) {
+		g_inventory_wanted = 0;
+		snapshot(r, SNAP_SIGUSR1);
+	}
+	if (g_reload_wanted) {
+		g_reload_wanted = 0;
+		reload(r);
+	}
+}
+
+/* Live capture with no packet for a while (or woken by a signal). */
+static void on_idle(void *ctx)
+{
+	on_signals(ctx);
+}
+
 static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t caplen)
 {
 	struct run *r = ctx;
@@ -241,18 +261,11 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 			health_tick(r, r->last_ts);
 		r->next_health = r->last_ts + HEALTH_EVERY_US;
 	}
-	if (g_inventory_wanted) {
-		g_inventory_wanted = 0;
-		snapshot(r, SNAP_SIGUSR1);
-	}
+	on_signals(r);
 	if (r->progress && progress_due(r->progress)) {
 		struct capture_stats cs;
 		capture_get_stats(r->cap, &cs);
 		progress_draw(r->progress, cs.file_bytes);
-	}
-	if (g_reload_wanted) {
-		g_reload_wanted = 0;
-		reload(r);
 	}
 	/* With workers the merge thread ticks the audit log (pipeline's on_chore). */
 	if (!r->pipe && r->out->audit && (r->frames & 1023) == 0 && audit_tick(r->out->audit) != 0)
@@ -852,7 +865,7 @@ int main(int argc, char **argv)
 		capture_get_stats(cap, &cs);
 		r.progress = progress_new(stderr, cs.file_size);
 	}
-	status = capture_run(cap, on_frame, &r, err, sizeof err);
+	status = capture_run(cap, on_frame, on_idle, &r, err, sizeof err);
 	progress_end(r.progress);
 	if (status)
 		fprintf(stderr, "tapir: %s\n", err);

@@ -194,22 +194,24 @@ C="$CLI curl -s -o /dev/null -H Host:api.example.com"
 n=0
 for i in 1 2 3 4 5; do $C "http://198.18.1.1:8000/v1/users/$i" && n=$((n + 1)); done
 
-# SIGUSR1: the counters so far on stderr, and tapir keeps running.
+# SIGUSR1: the counters so far on stderr, and tapir keeps running. No packet
+# follows the signal: it must be acted on on a silent link too.
+sleep 0.3
 kill -USR1 "$tpid"
-$C http://198.18.1.1:8000/v1/users/6 && n=$((n + 1)) # acted on at the next packet
 wait_err '^{"type":"stats"' && kill -0 "$tpid" 2>/dev/null &&
 	python3 -c 'import json,sys; s=[json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][0]; sys.exit(0 if s["capture"]["live"] and s["capture"]["received"] > 0 else 1)' "$tmp/err"
 check sigusr1-stats $? "$(tail -n 2 "$tmp/err" | head -c 300)"
 # (Written beside and renamed over by the unprivileged process: its owner says who.)
 [ -e "$out/inv" ] && [ "$(stat -c %U "$out/inv")" = nobody ]
 check sigusr1-inventory $? "no inventory written by the unprivileged process: $(grep -v "^{" "$tmp/err" | tail -n 3)"
+$C http://198.18.1.1:8000/v1/users/6 && n=$((n + 1))
 
 # SIGHUP: reloaded by the unprivileged process.
 printf 'sensor:\n  name: daemon-test\n  user: nobody\nidentity:\n  trusted_proxies: [198.18.1.2]\n' >"$tmp/tapir.yaml"
-kill -HUP "$tpid"
-$C http://198.18.1.1:8000/v1/users/7 && n=$((n + 1))
+kill -HUP "$tpid" # again with no packet after it
 wait_err "reloaded"
 check sighup-reload $? "$(tail -n 2 "$tmp/err")"
+$C http://198.18.1.1:8000/v1/users/7 && n=$((n + 1))
 
 # A request whose connection is still open when tapir is stopped.
 $CLI python3 -c '
