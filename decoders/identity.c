@@ -431,6 +431,15 @@ static bool take_basic(struct identity *id, const char *cred, size_t n)
 		OPENSSL_cleanse(buf, sizeof buf);
 		return false;
 	}
+	if (memchr(buf, '\0', (size_t)(colon - buf))) {
+		/* A NUL in the user name would cut it short (to "" at worst): name the
+		 * credential by its fingerprint instead, still one identity per value. */
+		OPENSSL_cleanse(buf, sizeof buf);
+		take_fingerprint(id, ID_BASIC, IDSRC_AUTHORIZATION, 0, cred, n);
+		if (oversized)
+			id->flags |= ID_FLAG_OVERSIZED;
+		return true;
+	}
 	take(id, ID_BASIC, IDSRC_AUTHORIZATION, 0);
 	if (copy_str(id->id, sizeof id->id, (const char *)buf, (size_t)(colon - buf)))
 		id->flags |= ID_FLAG_TRUNCATED;

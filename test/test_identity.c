@@ -364,6 +364,9 @@ static void test_basic(void)
 		{"Basic", ID_NONE, ""},
 		{"Basic ", ID_NONE, ""},
 		{"Basic YW xpY2U6", ID_NONE, ""},
+		/* "\0bob:pw": a NUL would cut the user to "": the credential's fingerprint
+		 * instead (printf %s AGJvYjpwdw== | sha256sum). Found by fuzz_identity. */
+		{"Basic AGJvYjpwdw==", ID_BASIC, "sha256:d4e2634589309bf6"},
 	};
 	struct identity id;
 	size_t i;
