@@ -78,7 +78,8 @@ static void verdict(struct engine *e, uint64_t now, bool flush, engine_alert_fn 
 	alert_emit_health(e, DET_BLIND_SPOT, p, fn, ctx);
 }
 
-void det_blind_spot(struct engine *e, uint64_t now, const struct engine_health *h,
+/* Adds the health since the last call to the window and gives a verdict. */
+static void observe(struct engine *e, uint64_t now, const struct engine_health *h, bool flush,
 		    engine_alert_fn fn, void *ctx)
 {
 	if (!e->h_start_us)
@@ -89,19 +90,17 @@ void det_blind_spot(struct engine *e, uint64_t now, const struct engine_health *
 	e->h_acc.gap_bytes += h->gap_bytes;
 	e->h_acc.gaps += h->gaps;
 	e->h_acc.cap_hits += h->cap_hits;
-	verdict(e, now, false, fn, ctx);
+	verdict(e, now, flush, fn, ctx);
+}
+
+void det_blind_spot(struct engine *e, uint64_t now, const struct engine_health *h,
+		    engine_alert_fn fn, void *ctx)
+{
+	observe(e, now, h, false, fn, ctx);
 }
 
 void det_blind_spot_flush(struct engine *e, uint64_t now, const struct engine_health *h,
 			  engine_alert_fn fn, void *ctx)
 {
-	if (!e->h_start_us)
-		e->h_start_us = now;
-	if (now < e->h_start_us)
-		now = e->h_start_us;
-	e->h_acc.kernel_drops += h->kernel_drops;
-	e->h_acc.gap_bytes += h->gap_bytes;
-	e->h_acc.gaps += h->gaps;
-	e->h_acc.cap_hits += h->cap_hits;
-	verdict(e, now, true, fn, ctx);
+	observe(e, now, h, true, fn, ctx);
 }

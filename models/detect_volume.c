@@ -71,23 +71,24 @@ static double dmax(double a, double b)
 	return a > b ? a : b;
 }
 
-/* Seasonal usual: lowered at quiet hours of the week, at most halved. */
-static double seasonal(const struct ident *id, double peak, uint16_t slot)
+/* Seasonal usual: lowered at quiet hours of the week (`slot_usual`, decoded), at most halved. */
+static double seasonal_of(const struct ident *id, double peak, double slot_usual)
 {
 	if (id->n_buckets < SEASON_MIN_BUCKETS)
 		return peak;
-	double s = 4.0 * lq_dec(slot);
+	double s = 4.0 * slot_usual;
 	double u = s < peak ? s : peak;
 	return dmax(u, 0.5 * peak);
 }
 
+static double seasonal(const struct ident *id, double peak, uint16_t slot)
+{
+	return seasonal_of(id, peak, lq_dec(slot));
+}
+
 static double seasonal8(const struct ident *id, double peak, uint8_t slot)
 {
-	if (id->n_buckets < SEASON_MIN_BUCKETS)
-		return peak;
-	double s = 4.0 * lq8_dec(slot);
-	double u = s < peak ? s : peak;
-	return dmax(u, 0.5 * peak);
+	return seasonal_of(id, peak, lq8_dec(slot));
 }
 
 static void human_bytes(double b, char *out, size_t cap)
@@ -187,7 +188,7 @@ static void sustained(struct ectx *x)
 	 * one included) at >= SUST_HALF_X x the usual. */
 	uint32_t cur = id->bucket % EN_RING;
 	double lowest = 1e30;
-	uint16_t skip = id->ring_anom | ((id->flags & IF_BUCKET_ANOM) ? (uint16_t)(1u << cur) : 0);
+	uint16_t skip = prof_anomalous_buckets(id);
 	for (int h = 0; h < 4; h++) {
 		double c30 = 0;
 		for (int k = 0; k < 3; k++) {

@@ -466,6 +466,8 @@ void prof_bloom_add(struct ident *id, uint64_t h);
 int prof_how(const struct ident *id, int how);
 int prof_how_near(const struct ident *id, int how);
 double prof_c10(const struct ident *id, uint32_t now_s, uint32_t *c60);
+/* Ring buckets (bit per bucket) that already raised an alert, the current one included. */
+uint16_t prof_anomalous_buckets(const struct ident *id);
 uint32_t prof_c120(const struct ident *id, int *active);
 void prof_hour_clean(const struct ident *id, uint32_t *c60, double *b60);
 double prof_b10(const struct ident *id, uint32_t now_s, double *b60);

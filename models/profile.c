@@ -182,6 +182,14 @@ double prof_c10(const struct ident *id, uint32_t now_s, uint32_t *c60)
 	return id->req[cur] + id->req[prev] * (1.0 - frac);
 }
 
+uint16_t prof_anomalous_buckets(const struct ident *id)
+{
+	uint16_t skip = id->ring_anom;
+	if (id->flags & IF_BUCKET_ANOM)
+		skip |= (uint16_t)(1u << (id->bucket % EN_RING));
+	return skip;
+}
+
 /*
  * Requests in the 2-hour window, leaving out buckets that already raised an
  * alert (reported once, they must not linger in a later verdict); *active
@@ -191,9 +199,7 @@ uint32_t prof_c120(const struct ident *id, int *active)
 {
 	uint32_t s = 0;
 	int a = 0;
-	uint16_t skip = id->ring_anom;
-	if (id->flags & IF_BUCKET_ANOM)
-		skip |= (uint16_t)(1u << (id->bucket % EN_RING));
+	uint16_t skip = prof_anomalous_buckets(id);
 	for (int i = 0; i < EN_RING; i++) {
 		if ((skip >> i) & 1)
 			continue;
@@ -207,9 +213,7 @@ uint32_t prof_c120(const struct ident *id, int *active)
 /* The 1-hour sums leaving out buckets that already raised an alert. */
 void prof_hour_clean(const struct ident *id, uint32_t *c60, double *b60)
 {
-	uint16_t skip = id->ring_anom;
-	if (id->flags & IF_BUCKET_ANOM)
-		skip |= (uint16_t)(1u << (id->bucket % EN_RING));
+	uint16_t skip = prof_anomalous_buckets(id);
 	uint32_t c = 0;
 	double b = 0;
 	for (uint32_t k = 0; k < EN_BRING; k++) {

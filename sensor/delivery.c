@@ -51,6 +51,7 @@ struct delivery {
 	/* Under mu: */
 	struct msg *head, *tail;
 	size_t queued, queued_bytes, queued_events;
+	uint64_t events_refused, alerts_refused; /* the queue had no room */
 	bool stopping;
 	struct delivery_liveness live;
 	struct delivery_stats pub;    /* the thread's figures as last published */
@@ -107,6 +108,8 @@ static void publish_stats(struct delivery *d)
 	d->st.connected = d->conn != NULL;
 	pthread_mutex_lock(&d->mu);
 	d->pub = d->st;
+	d->pub.events_dropped += d->events_refused;
+	d->pub.queue_dropped = d->alerts_refused;
 	pthread_mutex_unlock(&d->mu);
 }
 
@@ -335,6 +338,7 @@ static void heartbeat(struct delivery *d, const char *state)
 	struct delivery_liveness l;
 	pthread_mutex_lock(&d->mu);
 	l = d->live;
+	uint64_t not_queued = d->alerts_refused;
 	pthread_mutex_unlock(&d->mu);
 	struct spool_stats ss;
 	spool_get_stats(d->spool, &ss);
@@ -346,7 +350,7 @@ static void heartbeat(struct delivery *d, const char *state)
 	if (l.last_packet_us)
 		iso_time(l.last_packet_us, last, sizeof last);
 	const uint64_t v[9] = {l.packets, l.kernel_drops, l.gaps, l.events, l.alerts,
-			       ss.records, ss.bytes, ss.refused + d->st.queue_dropped,
+			       ss.records, ss.bytes, ss.refused + not_queued,
 			       (uint64_t)d->heartbeat_ms / 1000};
 	for (int i = 0; i < 9; i++)
 		snprintf(num[i], sizeof num[i], "%" PRIu64, v[i]);
@@ -460,15 +464,15 @@ static void enqueue(struct delivery *d, enum msg_kind kind, const char *json, si
 	bool full = d->queued >= d->queue_max || d->queued_bytes + len > QUEUE_BYTES_MAX;
 	/* Events may take half the queue: alerts always find room before they do. */
 	if (kind == MSG_EVENT && (full || d->queued_events * 2 >= d->queue_max)) {
+		d->events_refused++;
 		d->pub.events_dropped++;
-		d->st.events_dropped++; /* read by the thread only after join */
 		pthread_mutex_unlock(&d->mu);
 		return;
 	}
 	struct msg *m = full ? NULL : malloc(sizeof *m + len + 1);
 	if (!m) {
+		d->alerts_refused++;
 		d->pub.queue_dropped++;
-		d->st.queue_dropped++;
 		pthread_mutex_unlock(&d->mu);
 		return;
 	}
