@@ -8,6 +8,7 @@
  * of file, sends the rest and returns.
  */
 #include "logsink.h"
+#include "privdrop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,17 @@ static void *reader(void *arg)
 {
 	struct logsink *s = arg;
 	char buf[4096];
+	/* Capabilities belong to each thread. A tapir that is not root but was
+	 * started with some (systemd's AmbientCapabilities=) gives them up in the
+	 * main thread once the capture is open (privdrop.c); this thread, started
+	 * before that, needs none at all, so it gives them up at once. Not as
+	 * root: there the main thread's setuid(2) reaches every thread, and it
+	 * would fail in a thread that had already lost CAP_SETUID. */
+	if (getuid() != 0 && geteuid() != 0) {
+		char err[160];
+		if (privdrop_caps(err, sizeof err) != 0)
+			syslog(LOG_WARNING, "syslog thread: %s", err);
+	}
 	for (;;) {
 		ssize_t n = read(s->read_fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)

@@ -150,6 +150,41 @@ else
 	echo "skip daemon:syslog: needs root and unshare -m for a private /dev/log"
 fi
 
+# Capabilities are per thread: with --syslog, the thread feeding syslog starts
+# before the main thread gives them up, so it must give up its own. Every
+# thread of a non-root tapir started with capabilities is checked; `-r -` from
+# a FIFO kept open holds the run while /proc is read.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	mkfifo "$tmp/caps.fifo"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+net_raw \
+		--ambient-caps=+net_raw "$tapir" -r - --syslog --user nobody --events /dev/null \
+		--alerts /dev/null <"$tmp/caps.fifo" 2>/dev/null &
+	tpid=$!
+	exec 8>"$tmp/caps.fifo"
+	cat "$pcap" >&8
+	i=0
+	while [ $i -lt 100 ] && ! grep -Eq '^CapEff:\s+0+$' "/proc/$tpid/status" 2>/dev/null; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	sleep 0.2
+	held= threads=0
+	for t in /proc/$tpid/task/*; do
+		threads=$((threads + 1))
+		grep -Eq '^CapPrm:\s+0+$' "$t/status" && grep -Eq '^CapEff:\s+0+$' "$t/status" &&
+			grep -Eq '^CapAmb:\s+0+$' "$t/status" ||
+			held="$held $(cat "$t/comm"): $(grep -E '^Cap(Prm|Eff|Amb)' "$t/status" | tr '\n' ' ')"
+	done
+	exec 8>&-
+	wait "$tpid"
+	rc=$?
+	tpid=
+	[ -z "$held" ] && [ "$threads" -ge 2 ] && [ "$rc" -eq 0 ]
+	check caps-given-up-every-thread $? "$threads threads, exit $rc;$held"
+else
+	echo "skip daemon:caps-given-up-every-thread: needs root and setpriv"
+fi
+
 # ---- live, on the veth test network ----
 if ! sh test/netns.sh check 2>/dev/null; then
 	echo "skip daemon:live: cannot create network namespaces here (needs root and ip netns)"
