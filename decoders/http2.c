@@ -68,6 +68,18 @@
  * placeholder name is dropped. Such blocks are delivered `partial`. Nothing
  * is ever guessed.
  *
+ * Literal memo. Requests repeat literals that leave the dynamic table alone
+ * (RFC 7541 6.2.2, 6.2.3): nghttp2, curl, Go and others send `authorization`
+ * never indexed and :path without indexing, so every request carries the same
+ * Huffman-coded JWT. In a whole client block whose table is in sync, such a
+ * literal whose name is a static index or a string is looked up by its exact
+ * bytes in a small memo (hpack_memo.c): found, its remembered field is
+ * collected and the inflater never sees it; not found, it goes to the
+ * inflater alone and what comes out is remembered (inflate_memo). The memo
+ * (memo_bytes per connection) is counted in the connection's memory, takes
+ * memory only where it fits under max_memory, and is shed before any other
+ * allocation would be refused, so every cap trips where it did without it.
+ *
  * Caps and their degrade, per connection, each counted in h2_stats:
  *   - a header block longer than max_block_bytes, or with more than
  *     max_continuations CONTINUATION frames (the 2024 CONTINUATION flood):
