@@ -78,7 +78,9 @@
  * inflater alone and what comes out is remembered (inflate_memo). The memo
  * (memo_bytes per connection) is counted in the connection's memory, takes
  * memory only where it fits under max_memory, and is shed before any other
- * allocation would be refused, so every cap trips where it did without it.
+ * allocation would be refused: it never makes one fail. A hit spares the
+ * inflater's transient string buffers, so at the very edge of max_memory a
+ * connection may go on decoding headers where it would have stopped.
  *
  * Caps and their degrade, per connection, each counted in h2_stats:
  *   - a header block longer than max_block_bytes, or with more than
@@ -452,7 +454,7 @@ static void stat_inc(struct h2_conn *c, enum h2_stat s)
 
 /* The memos take memory only where it fits under the cap without a refusal,
  * and are shed before any other allocation would be refused (mem_allow), so
- * the caps trip where they would without them. */
+ * they never make one fail. */
 static void *memo_alloc(void *ud, size_t n)
 {
 	struct h2_conn *c = ud;
