@@ -13,7 +13,8 @@
  * A few slots per direction, least recently used evicted, at most `budget`
  * bytes (encoded key + decoded name and value); memory comes from the
  * owner's allocator (counted there). The entries hold raw credentials in
- * memory, like the identity cache: nothing here logs or exports them.
+ * memory, like the identity cache: nothing here logs or exports them, and an
+ * entry's bytes are wiped when it is dropped.
  */
 #ifndef TAPIR_HPACK_MEMO_H
 #define TAPIR_HPACK_MEMO_H
