@@ -68,6 +68,20 @@
  * placeholder name is dropped. Such blocks are delivered `partial`. Nothing
  * is ever guessed.
  *
+ * Literal memo. Requests repeat literals that leave the dynamic table alone
+ * (RFC 7541 6.2.2, 6.2.3): nghttp2, curl, Go and others send `authorization`
+ * never indexed and :path without indexing, so every request carries the same
+ * Huffman-coded JWT. In a whole client block whose table is in sync, such a
+ * literal whose name is a static index or a string is looked up by its exact
+ * bytes in a small memo (hpack_memo.c): found, its remembered field is
+ * collected and the inflater never sees it; not found, it goes to the
+ * inflater alone and what comes out is remembered (inflate_memo). The memo
+ * (memo_bytes per connection) is counted in the connection's memory, takes
+ * memory only where it fits under max_memory, and is shed before any other
+ * allocation would be refused: it never makes one fail. A hit spares the
+ * inflater's transient string buffers, so at the very edge of max_memory a
+ * connection may go on decoding headers where it would have stopped.
+ *
  * Caps and their degrade, per connection, each counted in h2_stats:
  *   - a header block longer than max_block_bytes, or with more than
  *     max_continuations CONTINUATION frames (the 2024 CONTINUATION flood):
@@ -91,6 +105,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "cursor.h"
+#include "hpack_memo.h"
 
 #define H2_HDR_LEN 9
 static const uint8_t h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -115,6 +130,10 @@ static const uint8_t h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /* Strings in an HPACK representation longer than this are malformed: the
  * inflater itself refuses fields above 64 KiB (NGHTTP2_HD_MAX_NV). */
 #define H2_HPACK_MAX_INT (1u << 24)
+/* Entries of the static table (RFC 7541 Appendix A); higher indices are dynamic. */
+#define H2_STATIC_ENTRIES 61u
+/* Literal values encoded shorter than this are quick to inflate: not memoised. */
+#define H2_MEMO_MIN_VALUE 8u
 
 /* Name given to a literal whose real name was in the lost part of the table.
  * It cannot come off the wire as a valid field name (RFC 9113 8.2.1). */
@@ -143,6 +162,7 @@ const char *const h2_stat_names[H2_STAT__COUNT] = {
 	[H2_STAT_PARTIAL_BLOCKS] = "partial_blocks",
 	[H2_STAT_TABLE_SIZE_CAPPED] = "table_size_capped",
 	[H2_STAT_TABLE_SIZE_UNANNOUNCED] = "table_size_unannounced",
+	[H2_STAT_MEMO_HITS] = "memo_hits",
 	[H2_STAT_GAPS] = "gaps",
 	[H2_STAT_GAPS_BRIDGED] = "gaps_bridged",
 	[H2_STAT_RESYNCS] = "resyncs",
@@ -191,6 +211,8 @@ void h2_limits_default(struct h2_limits *lim)
 		.max_resync_bytes = 1u << 20,
 		/* SETTINGS_MAX_CONCURRENT_STREAMS is 100 in nginx, nghttpd, Go. */
 		.max_streams = 128,
+		/* A JWT (0.3-2 KiB encoded plus decoded), a cookie and a few paths. */
+		.memo_bytes = 4096,
 	};
 }
 
@@ -207,6 +229,10 @@ struct h2_mem {
 	size_t cap;
 	struct h2_stats *stats;
 	bool refused;
+	/* Gives back memory held only to go faster (the literal memos) before
+	 * an allocation is refused; true when it freed some. */
+	bool (*shed)(void *ud);
+	void *shed_ud;
 };
 
 static void mem_count(struct h2_mem *m, size_t n, bool add)
@@ -223,9 +249,14 @@ static void mem_count(struct h2_mem *m, size_t n, bool add)
 	}
 }
 
+static bool mem_fits(const struct h2_mem *m, size_t n)
+{
+	return n <= m->cap && m->used <= m->cap - n;
+}
+
 static bool mem_allow(struct h2_mem *m, size_t n)
 {
-	if (n > m->cap || m->used > m->cap - n) {
+	if (!mem_fits(m, n) && !(m->shed && m->shed(m->shed_ud) && mem_fits(m, n))) {
 		m->refused = true;
 		m->stats->v[H2_STAT_MEMORY_CAP]++;
 		return false;
@@ -359,6 +390,7 @@ struct h2_dir {
 
 	/* HPACK */
 	nghttp2_hd_inflater *inf;
+	struct hpack_memo memo; /* literals that leave the table alone, decoded */
 	bool lost;            /* the dynamic table's past is unknown (see the top) */
 	uint32_t table_allowed; /* largest table size update the inflater accepts */
 	uint32_t max_frame;   /* the receiver's SETTINGS_MAX_FRAME_SIZE, for this direction */
@@ -385,6 +417,12 @@ struct h2_conn {
 	nghttp2_mem ng_mem;
 	bool headers_off;
 	struct h2_dir dir[2]; /* [from_client] */
+	struct hpack_memo_alloc memo_alloc;
+	/* A remembered field is being copied: memo memory shed meanwhile is
+	 * counted back at once and freed after the copy. */
+	bool memo_busy;
+	void *memo_late[2 * HPACK_MEMO_SLOTS];
+	unsigned n_memo_late;
 
 	/* fields of the block being decoded: bytes, offsets, and the view handed out */
 	char *arena;
@@ -410,6 +448,52 @@ struct feed_ctx {
 static void stat_inc(struct h2_conn *c, enum h2_stat s)
 {
 	c->stats->v[s]++;
+}
+
+/* ------------------------------------------------------------ literal memo */
+
+/* The memos take memory only where it fits under the cap without a refusal,
+ * and are shed before any other allocation would be refused (mem_allow), so
+ * they never make one fail. */
+static void *memo_alloc(void *ud, size_t n)
+{
+	struct h2_conn *c = ud;
+	if (c->headers_off || n > SIZE_MAX - sizeof(union mem_hdr) ||
+	    !mem_fits(&c->mem, n + sizeof(union mem_hdr)))
+		return NULL;
+	union mem_hdr *h = malloc(sizeof *h + n);
+	if (!h)
+		return NULL;
+	h->n = n;
+	mem_count(&c->mem, n + sizeof *h, true);
+	return h + 1;
+}
+
+static void memo_free(void *ud, void *p)
+{
+	struct h2_conn *c = ud;
+	union mem_hdr *h = (union mem_hdr *)p - 1;
+	mem_count(&c->mem, h->n + sizeof *h, false);
+	if (c->memo_busy && c->n_memo_late < sizeof c->memo_late / sizeof c->memo_late[0])
+		c->memo_late[c->n_memo_late++] = h;
+	else
+		free(h);
+}
+
+static bool memo_shed(void *ud)
+{
+	struct h2_conn *c = ud;
+	size_t before = c->mem.used;
+	for (int i = 0; i < 2; i++)
+		hpack_memo_clear(&c->dir[i].memo, &c->memo_alloc);
+	return c->mem.used < before;
+}
+
+static void memo_unbusy(struct h2_conn *c)
+{
+	c->memo_busy = false;
+	while (c->n_memo_late > 0)
+		free(c->memo_late[--c->n_memo_late]);
 }
 
 /* ------------------------------------------------------------ frame checks */
@@ -590,6 +674,7 @@ static void headers_off(struct h2_conn *c)
 		mem_free(&c->mem, d->block);
 		d->block = NULL;
 		d->block_len = d->block_cap = 0;
+		hpack_memo_clear(&d->memo, &c->memo_alloc);
 	}
 }
 
@@ -604,12 +689,8 @@ static void hpack_lose(struct h2_conn *c, struct h2_dir *d)
 	}
 }
 
-static bool name_is(const nghttp2_nv *nv, const char *s, size_t n)
-{
-	return nv->namelen == n && memcmp(nv->name, s, n) == 0;
-}
-
-/* One field the inflater emitted: keep a copy for the block's callback. */
+/* One field the inflater emitted (or the memo remembered): keep a copy for
+ * the block's callback. */
 static void collect(struct h2_conn *c, const nghttp2_nv *nv)
 {
 	if (nv->namelen == sizeof lost_name && memcmp(nv->name, lost_name, sizeof lost_name) == 0) {
@@ -618,7 +699,7 @@ static void collect(struct h2_conn *c, const nghttp2_nv *nv)
 		return;
 	}
 	if (nv->namelen > 0 && nv->name[0] == ':') {
-		if (name_is(nv, ":status", 7))
+		if (nv->namelen == 7 && memcmp(nv->name, ":status", 7) == 0)
 			c->saw_status = true;
 		else
 			c->saw_request_pseudo = true;
@@ -654,11 +735,15 @@ static void collect(struct h2_conn *c, const nghttp2_nv *nv)
 
 /*
  * Gives [in, in+len) to the inflater, collecting what it emits. With `final`
- * the block ends here. Returns 0, or the inflater's negative error.
+ * the block ends here. `memo`: the bytes are one representation for the
+ * direction's memo, whose field is remembered under them. Returns 0, or the
+ * inflater's negative error.
  */
 static int inflate_run(struct h2_conn *c, struct h2_dir *d, const uint8_t *in, size_t len,
-		       bool final)
+		       bool final, bool memo)
 {
+	const uint8_t *key = in;
+	size_t keylen = len;
 	for (;;) {
 		nghttp2_nv nv;
 		int flags = 0;
@@ -667,8 +752,12 @@ static int inflate_run(struct h2_conn *c, struct h2_dir *d, const uint8_t *in, s
 			return (int)rv;
 		in += rv;
 		len -= (size_t)rv;
-		if (flags & NGHTTP2_HD_INFLATE_EMIT)
+		if (flags & NGHTTP2_HD_INFLATE_EMIT) {
 			collect(c, &nv);
+			if (memo && len == 0) /* the field of the whole representation */
+				hpack_memo_put(&d->memo, &c->memo_alloc, key, keylen, nv.name,
+					       nv.namelen, nv.value, nv.valuelen);
+		}
 		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
 			nghttp2_hd_inflate_end_headers(d->inf);
 			return 0;
@@ -768,7 +857,7 @@ static int inflate_lost(struct h2_conn *c, struct h2_dir *d, const uint8_t *p, s
 		size_t entries = nghttp2_hd_inflate_get_num_table_entries(d->inf);
 		int rv = 0;
 		if (r.kind == REP_SIZE || r.index <= entries) {
-			rv = inflate_run(c, d, p + start, r.end - start, false);
+			rv = inflate_run(c, d, p + start, r.end - start, false, false);
 		} else if (r.kind != REP_INCREMENTAL) {
 			stat_inc(c, H2_STAT_FIELDS_DROPPED);
 			c->blk_partial = true;
@@ -777,15 +866,69 @@ static int inflate_lost(struct h2_conn *c, struct h2_dir *d, const uint8_t *p, s
 			 * drops and counts the field it comes out as). */
 			uint8_t head[2 + sizeof lost_name] = {0x40, sizeof lost_name};
 			memcpy(head + 2, lost_name, sizeof lost_name);
-			rv = inflate_run(c, d, head, sizeof head, false);
+			rv = inflate_run(c, d, head, sizeof head, false, false);
 			if (rv == 0)
-				rv = inflate_run(c, d, p + r.value, r.end - r.value, false);
+				rv = inflate_run(c, d, p + r.value, r.end - r.value, false, false);
 		}
 		if (rv != 0)
 			return rv;
 	}
 	static const uint8_t none[1];
-	return complete ? inflate_run(c, d, none, 0, true) : 0;
+	return complete ? inflate_run(c, d, none, 0, true, false) : 0;
+}
+
+/*
+ * A whole block, table in sync, memo on. A literal that leaves the dynamic
+ * table alone (without indexing, never indexed: RFC 7541 6.2.2, 6.2.3) and
+ * names its field by a static index or a string decodes the same whatever
+ * the table holds, so it is taken out of what the inflater sees: found in
+ * the memo, the remembered field is collected; not found, the representation
+ * goes to the inflater alone (a whole one is valid input by itself) and its
+ * field is remembered. All else goes to the inflater in wire order, so the
+ * fields come out in the same order and the table changes as it would. The
+ * block's first field always goes to the inflater, so that a table size
+ * update after it fails there as it would in one piece (RFC 7541 4.2); bytes
+ * that do not parse go to it as they are, to fail there too.
+ */
+static int inflate_memo(struct h2_conn *c, struct h2_dir *d, const uint8_t *p, size_t n)
+{
+	struct cursor cur;
+	cur_init(&cur, p, n);
+	size_t run = 0;     /* the bytes from here on are not yet given to the inflater */
+	bool field = false; /* a field went to the inflater, or is in the run */
+	while (cur.off < n) {
+		size_t start = cur.off;
+		struct rep r;
+		if (!hp_rep(&cur, &r))
+			break;
+		if (r.kind != REP_LITERAL || r.index > H2_STATIC_ENTRIES || !field ||
+		    r.end - r.value < H2_MEMO_MIN_VALUE) {
+			field = field || r.kind != REP_SIZE;
+			continue;
+		}
+		int rv = start > run ? inflate_run(c, d, p + run, start - run, false, false) : 0;
+		if (rv != 0)
+			return rv;
+		run = r.end;
+		struct hpack_memo_field m;
+		if (!hpack_memo_find(&d->memo, p + start, r.end - start, &m)) {
+			rv = inflate_run(c, d, p + start, r.end - start, false, true);
+			if (rv != 0)
+				return rv;
+			continue;
+		}
+		stat_inc(c, H2_STAT_MEMO_HITS);
+		nghttp2_nv nv = {
+			.name = (uint8_t *)m.name, /* only read */
+			.value = (uint8_t *)m.value,
+			.namelen = m.namelen,
+			.valuelen = m.valuelen,
+		};
+		c->memo_busy = true;
+		collect(c, &nv);
+		memo_unbusy(c);
+	}
+	return inflate_run(c, d, p + run, n - run, true, false);
 }
 
 /*
@@ -840,8 +983,13 @@ static void block_deliver(struct feed_ctx *f, const uint8_t *p, size_t n, bool c
 	} else {
 		if (!d->lost)
 			peek_size_updates(c, d, p, n);
-		int rv = d->lost ? inflate_lost(c, d, p, n, complete)
-				 : inflate_run(c, d, p, n, complete);
+		int rv;
+		if (d->lost)
+			rv = inflate_lost(c, d, p, n, complete);
+		else if (complete && d->memo.budget)
+			rv = inflate_memo(c, d, p, n);
+		else
+			rv = inflate_run(c, d, p, n, complete, false);
 		if (rv == NGHTTP2_ERR_NOMEM || c->mem.refused) {
 			headers_off(c);
 			c->blk_partial = true;
@@ -1354,12 +1502,18 @@ struct h2_conn *h2_conn_new(const struct h2_limits *lim, struct h2_stats *stats,
 	c->roles_known = !midstream;
 	c->mem.stats = stats;
 	c->ng_mem = (nghttp2_mem){&c->mem, ng_malloc, ng_free, ng_calloc, ng_realloc};
+	c->memo_alloc = (struct hpack_memo_alloc){memo_alloc, memo_free, c};
+	c->mem.shed = memo_shed;
+	c->mem.shed_ud = c;
 	mem_count(&c->mem, sizeof *c, true);
 	for (int i = 0; i < 2; i++) {
 		struct h2_dir *d = &c->dir[i];
 		d->from_client = i == 1;
 		d->table_allowed = H2_INITIAL_TABLE_SIZE;
 		d->max_frame = H2_INITIAL_FRAME_SIZE;
+		/* Requests repeat such literals (credentials, paths); responses'
+		 * are mostly unique (request ids, etags) and would only churn. */
+		hpack_memo_init(&d->memo, d->from_client ? lim->memo_bytes : 0);
 		if (midstream) {
 			d->lost = true;
 			stat_inc(c, H2_STAT_HPACK_LOST);
@@ -1380,6 +1534,7 @@ void h2_conn_free(struct h2_conn *c)
 		if (c->dir[i].inf)
 			nghttp2_hd_inflate_del(c->dir[i].inf);
 		mem_free(&c->mem, c->dir[i].block);
+		hpack_memo_clear(&c->dir[i].memo, &c->memo_alloc);
 	}
 	mem_free(&c->mem, c->arena);
 	mem_free(&c->mem, c->refs);

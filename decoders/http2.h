@@ -49,6 +49,7 @@ struct h2_limits {
 	uint32_t max_memory;        /* bytes per connection, HPACK tables included (512 KiB) */
 	uint32_t max_resync_bytes;  /* bytes searched for a frame boundary before giving up (1 MiB) */
 	uint32_t max_streams;       /* streams tracked per connection, by h2session (128) */
+	uint32_t memo_bytes;        /* decoded request literals remembered, 0 = off (4 KiB) */
 };
 
 /* The defaults, each with its reason in http2.c. */
@@ -79,6 +80,7 @@ enum h2_stat {
 	H2_STAT_PARTIAL_BLOCKS,     /* blocks delivered with fields missing */
 	H2_STAT_TABLE_SIZE_CAPPED,  /* SETTINGS_HEADER_TABLE_SIZE above max_table_size */
 	H2_STAT_TABLE_SIZE_UNANNOUNCED, /* table size updates above any SETTINGS seen (accepted) */
+	H2_STAT_MEMO_HITS,          /* literals taken from the memo, not inflated again */
 	/* damage */
 	H2_STAT_GAPS,               /* gaps reported */
 	H2_STAT_GAPS_BRIDGED,       /* ... that fell inside a payload: frame sync kept */

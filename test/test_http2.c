@@ -1194,6 +1194,237 @@ static void test_session_midstream_partial(void)
 	free(env);
 }
 
+/* ------------------------------------------------------------ literal memo */
+
+/* Every field of every block, whole and exactly, for the memo comparisons. */
+struct full {
+	char buf[1 << 18];
+	size_t len;
+};
+
+static void full_add(struct full *f, const void *p, size_t n)
+{
+	if (f->len + n > sizeof f->buf)
+		abort();
+	memcpy(f->buf + f->len, p, n);
+	f->len += n;
+}
+
+static void f_headers(void *ctx, bool fc, const struct h2_block *b)
+{
+	struct full *f = ctx;
+	char head[64];
+	int n = snprintf(head, sizeof head, "%c%u:%d%d:%u[", fc ? 'C' : 'S', b->stream_id, b->kind,
+			 b->partial, b->n_fields);
+	full_add(f, head, (size_t)n);
+	for (uint32_t i = 0; i < b->n_fields; i++) {
+		const struct h2_field *fl = &b->fields[i];
+		n = snprintf(head, sizeof head, "%zu:%zu:", fl->namelen, fl->valuelen);
+		full_add(f, head, (size_t)n);
+		full_add(f, fl->name, fl->namelen);
+		full_add(f, fl->value, fl->valuelen);
+	}
+	full_add(f, "]", 1);
+}
+
+static void f_end(void *ctx, bool fc, uint32_t sid)
+{
+	char e[32];
+	int n = snprintf(e, sizeof e, "E%c%u", fc ? 'C' : 'S', sid);
+	full_add(ctx, e, (size_t)n);
+}
+
+static const struct h2_callbacks full_cb = {.on_headers = f_headers, .on_end_stream = f_end};
+
+/* Runs the conversation with the memo on and off, whole, byte by byte and in
+ * odd pieces: the fields must be the same, and so must every counter but
+ * the memo's own and the memory peak. Returns the hits. */
+static uint64_t memo_differential(struct conv *v, const struct h2_limits *base)
+{
+	static struct full on, off;
+	struct h2_limits lon = *base, loff = *base;
+	loff.memo_bytes = 0;
+	static const size_t pieces[] = {0, 1, 7, 100};
+	uint64_t hits = 0;
+	for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+		struct h2_stats st[2] = {{{0}}, {{0}}};
+		const struct h2_limits *l[2] = {&lon, &loff};
+		struct full *out[2] = {&on, &off};
+		for (int m = 0; m < 2; m++) {
+			out[m]->len = 0;
+			struct h2_conn *c = h2_conn_new(l[m], &st[m], false);
+			for (int i = 0; i < v->nseg; i++) {
+				const struct seg *s = &v->seg[i];
+				const uint8_t *p = v->buf[s->fc] + s->off;
+				size_t step = pieces[k] ? pieces[k] : s->len;
+				for (size_t o = 0; o < s->len; o += step)
+					h2_feed(c, s->fc, p + o, s->len - o < step ? s->len - o : step,
+						&full_cb, out[m]);
+			}
+			h2_conn_free(c);
+			CHECK_EQ(st[m].v[H2_STAT_MEMORY], 0);
+		}
+		CHECK_EQ(on.len, off.len);
+		CHECK(on.len == off.len && memcmp(on.buf, off.buf, on.len) == 0);
+		CHECK_EQ(st[1].v[H2_STAT_MEMO_HITS], 0);
+		/* (hits may vary with the pieces under tight memory: a block
+		 * buffered rather than decoded in place can shed the memo) */
+		if (k == 0)
+			hits = st[0].v[H2_STAT_MEMO_HITS];
+		for (int i = 0; i < H2_STAT__COUNT; i++)
+			if (i != H2_STAT_MEMO_HITS && i != H2_STAT_MEMORY_PEAK &&
+			    st[0].v[i] != st[1].v[i]) {
+				fprintf(stderr, "memo: stat %s %" PRIu64 " != %" PRIu64 "\n",
+					h2_stat_names[i], st[0].v[i], st[1].v[i]);
+				CHECK(0);
+			}
+	}
+	return hits;
+}
+
+/* A block in HEADERS + CONTINUATIONs cut every `every` bytes. */
+static void headers_cont(struct conv *v, bool fc, uint32_t sid, const char *fields, size_t every)
+{
+	uint8_t blk[16384];
+	size_t n = hpack(v, fc, fields, blk, sizeof blk);
+	for (size_t o = 0; o < n; o += every) {
+		size_t k = n - o < every ? n - o : every;
+		uint8_t flags = o + k == n ? F_END_HEADERS : 0;
+		put_frame(v, fc, o == 0 ? H2_HEADERS : H2_CONTINUATION, flags, sid, blk + o, k);
+	}
+}
+
+/* A hand-made block (bytes as given) on a HEADERS frame with END_STREAM. */
+static void raw_block(struct conv *v, uint32_t sid, const void *p, size_t n)
+{
+	put_frame(v, true, H2_HEADERS, F_END_HEADERS | F_END_STREAM, sid, p, n);
+}
+
+/* RFC 7541 5.1 integer with an n-bit prefix, high bits `first`. */
+static size_t hp_int(uint8_t *out, uint8_t first, int prefix, uint32_t v)
+{
+	uint32_t max = (1u << prefix) - 1;
+	size_t n = 0;
+	if (v < max) {
+		out[n++] = (uint8_t)(first | v);
+		return n;
+	}
+	out[n++] = (uint8_t)(first | max);
+	v -= max;
+	while (v >= 128) {
+		out[n++] = (uint8_t)(v % 128 + 128);
+		v /= 128;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+
+/* A raw (not Huffman) never-indexed literal: static name index `idx` (0:
+ * the name follows), then the value. */
+static size_t never_raw(uint8_t *out, uint32_t idx, const char *name, const char *value)
+{
+	size_t n = hp_int(out, 0x10, 4, idx);
+	if (idx == 0) {
+		n += hp_int(out + n, 0, 7, (uint32_t)strlen(name));
+		memcpy(out + n, name, strlen(name));
+		n += strlen(name);
+	}
+	n += hp_int(out + n, 0, 7, (uint32_t)strlen(value));
+	memcpy(out + n, value, strlen(value));
+	return n + strlen(value);
+}
+
+/*
+ * The memo against nghttp2's own decoding: never-indexed credentials and
+ * paths repeated, Huffman and raw, static and literal names, blocks cut
+ * across CONTINUATIONs and pieces, table size updates between blocks, a size
+ * update after a memoised field (must fail as in one piece), a block that
+ * starts with one, one with a bad Huffman string, a dynamic name index, and
+ * tight memory.
+ */
+static void test_memo_matches_inflater(void)
+{
+	char jwt[400], f[2048];
+	for (size_t i = 0; i < sizeof jwt - 1; i++)
+		jwt[i] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."[i * 7 % 65];
+	jwt[sizeof jwt - 1] = '\0';
+	struct conv *v = conv_new();
+	preface(v);
+	uint32_t sid = 1;
+	for (int i = 0; i < 12; i++, sid += 2) {
+		snprintf(f, sizeof f,
+			 ":method=GET|:scheme=https|:authority=api.example.com|:path=/v1/items/%d|"
+			 "!authorization=Bearer %s%d|cookie=sid=%d|!x-api-key=ak_live_0123456789%s",
+			 i % 3, jwt, i / 6, i % 2, i % 4 ? "abc" : "xyz");
+		if (i % 4 == 3)
+			headers_cont(v, true, sid, f, 37 + (size_t)i);
+		else
+			headers(v, true, sid, true, f);
+		headers(v, false, sid, true, ":status=200|x-request-id=abcdef0123456789");
+		if (i == 5) /* the next block starts with a table size update */
+			nghttp2_hd_deflate_change_table_size(v->def[1], 1024);
+	}
+	/* hand-made blocks leave the deflater's table alone, so later ones stay in step */
+	uint8_t b[1024];
+	size_t n = 0;
+	b[n++] = 0x82; /* :method GET */
+	n += never_raw(b + n, 23, NULL, "Basic dXNlcjpwYXNzd29yZA==");
+	n += never_raw(b + n, 0, "x-api-key", "raw-key-0123456789");
+	for (int i = 0; i < 3; i++, sid += 2)
+		raw_block(v, sid, b, n);
+	/* starting with the literal: the first field always goes to the inflater */
+	n = never_raw(b, 23, NULL, "Basic dXNlcjpwYXNzd29yZA==");
+	n += never_raw(b + n, 23, NULL, "Basic dXNlcjpwYXNzd29yZA==");
+	raw_block(v, sid, b, n);
+	sid += 2;
+	/* a dynamic name index (62) in a never-indexed literal: not memoised */
+	headers(v, true, sid, true, ":method=GET|:path=/x|x-dyn=1");
+	sid += 2;
+	n = 0;
+	b[n++] = 0x82;
+	for (int i = 0; i < 3; i++) {
+		n += hp_int(b + n, 0x10, 4, 62);
+		n += hp_int(b + n, 0, 7, 12);
+		memcpy(b + n, "value-abcdef", 12);
+		n += 12;
+	}
+	raw_block(v, sid, b, n);
+	sid += 2;
+	/* the same bytes once index 62 names another field */
+	headers(v, true, sid, true, ":method=GET|:path=/x|x-other=2");
+	sid += 2;
+	raw_block(v, sid, b, n);
+	sid += 2;
+	/* a table size update after a memoised field: an HPACK error either way */
+	n = 0;
+	b[n++] = 0x82;
+	n += never_raw(b + n, 23, NULL, "Basic dXNlcjpwYXNzd29yZA==");
+	b[n++] = 0x3f; /* size update to 31 + 0 */
+	b[n++] = 0x00;
+	raw_block(v, sid, b, n);
+	sid += 2;
+	/* a bad Huffman string (all ones: EOS) in a never-indexed literal */
+	n = 0;
+	b[n++] = 0x82;
+	n += hp_int(b + n, 0x10, 4, 23);
+	b[n++] = 0x80 | 12;
+	memset(b + n, 0xff, 12);
+	n += 12;
+	raw_block(v, sid, b, n);
+	raw_block(v, sid + 2, b, n);
+
+	struct h2_limits lim = lim_default();
+	CHECK(memo_differential(v, &lim) >= 20);
+	lim.memo_bytes = 600; /* a JWT does not fit: only the short literals */
+	CHECK(memo_differential(v, &lim) > 0);
+	/* Tight memory: the memo is shed before any refusal, so the cap trips
+	 * (header decoding stops) where it would without it. */
+	lim = lim_default();
+	for (lim.max_memory = 7000; lim.max_memory < 9000; lim.max_memory += 40)
+		memo_differential(v, &lim);
+	conv_free(v);
+}
+
 int main(void)
 {
 	RUN(test_simple_exchange);
@@ -1221,5 +1452,6 @@ int main(void)
 	RUN(test_session_midstream_partial);
 	RUN(test_session_midstream_swapped);
 	RUN(test_session_mutations);
+	RUN(test_memo_matches_inflater);
 	return unit_done("test_http2");
 }

@@ -13,6 +13,15 @@
  *          any resync or skipped byte): looking for a frame boundary checks
  *          the next header only as far as the bytes reach, so there the
  *          outcome may depend on the cuts by design.
+ *   bit 5  memo differential: run with the literal memo (http2.c) on, then
+ *          off, and require the same events, damage or not (the memo only
+ *          skips decoding the inflater would do identically). Compared when
+ *          the run without the memo met no HTTP/2 memory cap: the memo never
+ *          makes an allocation fail, but a hit spares the inflater's
+ *          transient string buffers, so at the cap's very edge it may keep
+ *          decoding where the run without it stopped. The session memcap is
+ *          the default one here: the memo's bytes count against it like any
+ *          others, so a tiny one could refuse a stream with the memo on only.
  * then stream records (fuzz_input.h): [ctl][u16 len][data], ctl bit 0 = from
  * the server, bit 1 = a gap of len bytes (bit 2, FIN, is ignored here). The
  * client's records normally begin with the 24-byte connection preface.
@@ -27,11 +36,19 @@
 #include "fuzz_session.h"
 
 /* One connection from the records; returns false when it was damaged. */
-static bool run(struct fz in, uint8_t opt, bool bytewise, struct fz_outcome *out)
+static bool run(struct fz in, uint8_t opt, bool bytewise, bool memo_off, struct fz_outcome *out,
+		uint64_t *refused)
 {
 	bool gap = false;
 	struct session_env env;
 	fz_session_env(&env, opt & 8);
+	if (opt & 32) {
+		struct sensor_limits dl;
+		sensor_limits_default(&dl);
+		env.lim.memcap = dl.session.memcap;
+	}
+	if (memo_off)
+		env.lim.h2.memo_bytes = 0;
 	env.emit = fz_collect;
 	env.emit_ctx = out;
 
@@ -81,6 +98,8 @@ static bool run(struct fz in, uint8_t opt, bool bytewise, struct fz_outcome *out
 	h2session_end(h, now);
 	fz_session_check_freed(&env);
 	const uint64_t *v = env.stats.h2.v;
+	if (refused)
+		*refused = v[H2_STAT_MEMORY_CAP];
 	return !gap && !v[H2_STAT_MIDSTREAM] && !v[H2_STAT_BAD_PREFACE] && !v[H2_STAT_RESYNCS] &&
 	       !v[H2_STAT_BYTES_SKIPPED] && !v[H2_STAT_GAVE_UP];
 }
@@ -90,12 +109,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz in = {data, size};
 	uint8_t opt = fz_u8(&in);
 	struct fz_outcome whole = {0, 0}, bytes = {0, 0};
-	if (!(opt & 16)) {
-		run(in, opt, opt & 4, &whole);
+	if (opt & 32) {
+		struct fz_outcome off = {0, 0};
+		uint64_t refused_on, refused_off;
+		run(in, opt, opt & 4, false, &whole, &refused_on);
+		run(in, opt, opt & 4, true, &off, &refused_off);
+		if (refused_off == 0) {
+			FZ_CHECK(refused_on == 0);
+			FZ_CHECK(whole.events == off.events);
+			FZ_CHECK(whole.hash == off.hash);
+		}
 		return 0;
 	}
-	bool undamaged = run(in, opt, false, &whole);
-	undamaged &= run(in, opt, true, &bytes);
+	if (!(opt & 16)) {
+		run(in, opt, opt & 4, false, &whole, NULL);
+		return 0;
+	}
+	bool undamaged = run(in, opt, false, false, &whole, NULL);
+	undamaged &= run(in, opt, true, false, &bytes, NULL);
 	if (undamaged) {
 		FZ_CHECK(whole.events == bytes.events);
 		FZ_CHECK(whole.hash == bytes.hash);
