@@ -204,6 +204,12 @@ enum pcapfile_status pcapfile_next(struct pcapfile *f, struct pcapfile_rec *rec,
 	rec->data = f->map + f->pos + REC_HEADER;
 	rec->caplen = keep;
 	f->pos += REC_HEADER + caplen;
+	/* The next record's header and the frame's first lines, while this frame is decoded. */
+	if (f->pos + 192 <= f->size) {
+		__builtin_prefetch(f->map + f->pos);
+		__builtin_prefetch(f->map + f->pos + 64);
+		__builtin_prefetch(f->map + f->pos + 128);
+	}
 	return PCAPFILE_RECORD;
 }
 
