@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../config/readfile.h"
 #include "../sensor/capture.h"
 #include "../sensor/pcapfile.h"
 #include "unit.h"
@@ -148,22 +149,13 @@ static bool compare(const char *path, const char *filter, size_t stop_after)
 	return m.stable;
 }
 
+/* The whole file (config/readfile.c), or NULL. */
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	char *b = NULL;
+	if (readfile_whole(path, (size_t)1 << 30, &b, len, NULL, 0) != 0)
 		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
-	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return b;
+	return (uint8_t *)b;
 }
 
 static void spit(const char *path, const uint8_t *b, size_t n)
