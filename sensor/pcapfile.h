@@ -13,9 +13,12 @@
  * the read position are released from the process (MADV_DONTNEED) as reading
  * moves on, so the resident set stays a few MiB however large the file.
  * Released pages are not lost: touching them again faults them back in from
- * the page cache or the file, unchanged, until pcapfile_close(). The file must
- * not be truncated while it is mapped (a read past its new end is SIGBUS), as
- * with any mapped file; a replay reads a finished capture.
+ * the page cache or the file, unchanged, until pcapfile_close(); they then
+ * stay resident. A consumer that keeps within PCAPFILE_KEEP bytes of the file
+ * behind the reader (a worker fed frames by reference) costs neither page
+ * faults nor memory. The file must not be truncated while it is mapped (a
+ * read past its new end is SIGBUS), as with any mapped file; a replay reads a
+ * finished capture. Bytes appended after the open are not read.
  */
 #ifndef TAPIR_PCAPFILE_H
 #define TAPIR_PCAPFILE_H
