@@ -5,8 +5,16 @@
  * reach us as they arrive, with the kernel buffer the operator asked for.
  * The link type decides the decoder; one we do not decode is refused at open
  * rather than silently producing nothing.
+ *
+ * A file: libpcap opens it (its header checks and messages), then, when it is
+ * a regular file in classic pcap format, pcapfile.c reads the records in place
+ * from a mapping, and the BPF filter runs on them through pcap_offline_filter()
+ * with the program compiled for the libpcap handle, as pcap_loop would run it.
+ * Standard input, pcapng and the rare formats the mapped reader declines go
+ * through pcap_loop; so does every file when the caller asks (libpcap_reader).
  */
 #include "capture.h"
+#include "pcapfile.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +30,9 @@ struct capture {
 	enum pkt_link link;
 	bool live;
 	FILE *fp;
+	struct pcapfile *pf;      /* the mapped reader of a classic pcap file, or NULL */
+	struct bpf_program prog;  /* with pf: the filter, run by run_mapped */
+	bool has_prog;
 	uint64_t file_size;
 	capture_fn fn;
 	void *ctx;
@@ -38,7 +49,12 @@ static int apply_filter(struct capture *c, const char *filter, char *err, size_t
 		return 2;
 	}
 	int rc = pcap_setfilter(c->p, &prog);
-	pcap_freecode(&prog);
+	if (rc == 0 && c->pf) {
+		c->prog = prog; /* kept for pcap_offline_filter; freed by capture_close */
+		c->has_prog = true;
+	} else {
+		pcap_freecode(&prog);
+	}
 	if (rc != 0) {
 		snprintf(err, errlen, "-f: cannot set filter: %s", pcap_geterr(c->p));
 		return 1;
@@ -61,10 +77,16 @@ static int open_file(struct capture *c, const struct capture_opts *o, char *err,
 		return 2;
 	}
 	struct stat st;
-	if (fstat(fileno(c->fp), &st) == 0 && S_ISREG(st.st_mode))
+	bool regular = fstat(fileno(c->fp), &st) == 0 && S_ISREG(st.st_mode);
+	if (regular)
 		c->file_size = (uint64_t)st.st_size;
+	/* 0: not classic pcap, -1: no mapping (address space): libpcap reads it. */
+	if (regular && !o->libpcap_reader && strcmp(o->file, "-") != 0 &&
+	    pcapfile_open(&c->pf, fileno(c->fp), c->file_size) != 1)
+		c->pf = NULL;
 	/* A large stdio buffer: replay reads sequentially, fewer syscalls. */
-	setvbuf(c->fp, NULL, _IOFBF, 1 << 20);
+	if (!c->pf)
+		setvbuf(c->fp, NULL, _IOFBF, 1 << 20);
 	c->p = pcap_fopen_offline_with_tstamp_precision(c->fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
 	if (!c->p) {
 		fclose(c->fp);
@@ -102,6 +124,20 @@ static int open_live(struct capture *c, const struct capture_opts *o, char *err,
 	return 0;
 }
 
+/*
+ * The mapped reader hands out the file's bytes as they are. libpcap rewrites
+ * one thing for the link types tapir decodes: in a file of the other byte
+ * order, the CAN ID behind a Linux cooked header (swap_pseudo_headers); such
+ * files stay with libpcap. The snapshot lengths agree unless libpcap changed
+ * its rule, in which case it is the one to follow.
+ */
+static bool mapped_reader_fits(const struct capture *c)
+{
+	if (pcapfile_swapped(c->pf) && (c->link == PKT_LINK_SLL || c->link == PKT_LINK_SLL2))
+		return false;
+	return pcapfile_snapshot(c->pf) == (uint32_t)pcap_snapshot(c->p);
+}
+
 int capture_open(struct capture **out, const struct capture_opts *o, char *err, size_t errlen)
 {
 	struct capture *c = calloc(1, sizeof *c);
@@ -123,6 +159,10 @@ int capture_open(struct capture **out, const struct capture_opts *o, char *err, 
 		goto fail;
 	}
 	c->link = (enum pkt_link)link;
+	if (c->pf && !mapped_reader_fits(c)) {
+		pcapfile_close(c->pf);
+		c->pf = NULL;
+	}
 	rc = apply_filter(c, o->filter, err, errlen);
 	if (rc)
 		goto fail;
@@ -138,11 +178,42 @@ enum pkt_link capture_link(const struct capture *c)
 	return c->link;
 }
 
+bool capture_stable_frames(const struct capture *c)
+{
+	return c->pf != NULL;
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct capture *c = (struct capture *)user;
 	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 	c->fn(c->ctx, ts, bytes, h->caplen);
+}
+
+/* pcap_loop over the mapping: the same stop, filter and error as libpcap's offline loop. */
+static int run_mapped(struct capture *c, char *err, size_t errlen)
+{
+	struct pcapfile_rec rec;
+	char msg[PCAP_ERRBUF_SIZE];
+	while (!c->stopping) {
+		switch (pcapfile_next(c->pf, &rec, msg, sizeof msg)) {
+		case PCAPFILE_END:
+			return 0;
+		case PCAPFILE_BAD:
+			snprintf(err, errlen, "capture: %s", msg);
+			return 1;
+		case PCAPFILE_RECORD:
+			break;
+		}
+		if (c->has_prog) {
+			/* BPF reads the two lengths, not the time stamp. */
+			struct pcap_pkthdr h = {.caplen = rec.caplen, .len = rec.len};
+			if (!pcap_offline_filter(&c->prog, &h, rec.data))
+				continue;
+		}
+		c->fn(c->ctx, rec.ts_us, rec.data, rec.caplen);
+	}
+	return 0;
 }
 
 int capture_run(struct capture *c, capture_fn fn, capture_idle_fn idle, void *ctx, char *err,
@@ -151,7 +222,9 @@ int capture_run(struct capture *c, capture_fn fn, capture_idle_fn idle, void *ct
 	c->fn = fn;
 	c->ctx = ctx;
 	int rc;
-	if (!c->live) {
+	if (c->pf) {
+		return run_mapped(c, err, errlen);
+	} else if (!c->live) {
 		rc = pcap_loop(c->p, -1, on_packet, (u_char *)c);
 	} else {
 		/* Batches: returns after the read timeout (100 ms) or a pcap_breakloop. */
@@ -194,6 +267,9 @@ void capture_get_stats(struct capture *c, struct capture_stats *st)
 			st->dropped = ps.ps_drop;
 			st->if_dropped = ps.ps_ifdrop;
 		}
+	} else if (c->pf) {
+		st->file_bytes = pcapfile_offset(c->pf);
+		st->file_size = c->file_size;
 	} else if (c->fp) {
 		long pos = ftell(c->fp);
 		st->file_bytes = pos > 0 ? (uint64_t)pos : 0;
@@ -205,6 +281,9 @@ void capture_close(struct capture *c)
 {
 	if (!c)
 		return;
+	pcapfile_close(c->pf);
+	if (c->has_prog)
+		pcap_freecode(&c->prog);
 	if (c->p)
 		pcap_close(c->p); /* also closes c->fp for an offline capture */
 	else if (c->fp)

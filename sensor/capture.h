@@ -3,6 +3,9 @@
  *
  * The only file that touches libpcap. Timestamps are handed on in
  * microseconds since the epoch; they are the sensor's clock in both modes.
+ * A regular file in classic pcap format is read in place from a mapping
+ * (pcapfile.c) rather than copied through libpcap's buffer; libpcap still
+ * opens it (the same header checks and messages) and runs the BPF filter.
  */
 #ifndef TAPIR_CAPTURE_H
 #define TAPIR_CAPTURE_H
@@ -20,6 +23,7 @@ struct capture_opts {
 	int snaplen;
 	uint64_t buffer_bytes; /* kernel buffer for live capture */
 	bool promiscuous;
+	bool libpcap_reader;   /* read a file through libpcap even when pcapfile.c could */
 };
 
 struct capture_stats {
@@ -43,6 +47,17 @@ struct capture;
 int capture_open(struct capture **out, const struct capture_opts *o, char *err, size_t errlen);
 
 enum pkt_link capture_link(const struct capture *c);
+
+/*
+ * True when the bytes handed to the frame callback stay valid and unchanged
+ * until capture_close(), so a frame may be passed on without a copy: a file
+ * read from a mapping. The mapping's pages further than a few MiB
+ * (PCAPFILE_KEEP) behind the newest frame are released from the resident set
+ * but not from the mapping: a late reader faults them back in, unchanged.
+ * False for libpcap (a file through it, stdin, a live interface): there a
+ * frame is valid only during the callback.
+ */
+bool capture_stable_frames(const struct capture *c);
 
 /*
  * Delivers packets until the end of the file or capture_stop(). Live, `idle`

@@ -28,7 +28,7 @@ for t in build/san/test_*; do
 	failed=$((failed + f))
 done
 
-for s in test/cli.sh test/golden.sh test/identity.sh test/secrets.sh test/routes_corpus.sh test/audit.sh test/redis.sh test/redis-tsan.sh test/engine.sh test/sim.sh test/oracle.sh test/fuzz.sh test/live.sh test/daemon.sh test/workers.sh; do
+for s in test/cli.sh test/golden.sh test/reader.sh test/identity.sh test/secrets.sh test/routes_corpus.sh test/audit.sh test/redis.sh test/redis-tsan.sh test/engine.sh test/sim.sh test/oracle.sh test/fuzz.sh test/live.sh test/daemon.sh test/workers.sh; do
 	sh "$s" >"$log" 2>&1
 	cat "$log"
 	passed=$((passed + $(grep -c '^ok ' "$log")))
