@@ -4,8 +4,8 @@
 #include "event_json.h"
 
 #include <string.h>
-#include <strings.h>
 
+#include "../decoders/ascii.h"
 #include "identity_json.h"
 #include "jsonw.h"
 
@@ -79,7 +79,7 @@ size_t event_json(const struct api_event *ev, const char *route, char *buf, size
 		jw_ip(&w, ev->origin_ip);
 	}
 	if (ev->proto == EV_HTTP2 && ev->has_content_type &&
-	    strncasecmp(ev->content_type, "application/grpc", 16) == 0) {
+	    ascii_ieq_lit(ev->content_type, "application/grpc", 16)) {
 		jw_key(&w, "grpc_status");
 		if (ev->grpc_status >= 0)
 			jw_i64(&w, ev->grpc_status);
