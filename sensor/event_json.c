@@ -13,13 +13,19 @@ static const char *const proto_names[] = {"HTTP/1.0", "HTTP/1.1", "HTTP/2"};
 
 size_t event_json(const struct api_event *ev, const char *route, char *buf, size_t cap)
 {
+	return event_json_memo(ev, route, buf, cap, NULL);
+}
+
+size_t event_json_memo(const struct api_event *ev, const char *route, char *buf, size_t cap,
+		       struct event_json_memo *m)
+{
 	struct jsonw w;
 	jw_init(&w, buf, cap);
 	jw_obj_open(&w);
 	jw_key(&w, "type");
 	jw_cstr(&w, "api");
 	jw_key(&w, "ts");
-	jw_time(&w, ev->ts_us);
+	jw_time_memo(&w, ev->ts_us, m ? &m->ts : NULL);
 	jw_key(&w, "proto");
 	jw_cstr(&w, proto_names[ev->proto]);
 	if (ev->proto == EV_HTTP2) {
@@ -73,7 +79,7 @@ size_t event_json(const struct api_event *ev, const char *route, char *buf, size
 	jw_key(&w, "content_type");
 	jw_cstr(&w, ev->has_content_type ? ev->content_type : NULL);
 	jw_key(&w, "identity");
-	identity_json(&w, &ev->identity);
+	identity_json_memo(&w, &ev->identity, m ? &m->identity : NULL);
 	if (ev->has_origin) {
 		jw_key(&w, "origin_ip");
 		jw_ip(&w, ev->origin_ip);

@@ -60,6 +60,38 @@ static void claims_json(struct jsonw *w, const struct jwt_claims *c)
 	jw_obj_close(w);
 }
 
+/* FNV-1a of what tells identities apart most cheaply: kind, flags, the id up to its NUL. */
+static size_t memo_slot(const struct identity *id)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t)id->kind << 16 | id->flags);
+	for (size_t i = 0; i < sizeof id->id && id->id[i]; i++)
+		h = (h ^ (unsigned char)id->id[i]) * 0x100000001b3ull;
+	h ^= h >> 29;
+	return (size_t)(h % IDENTITY_JSON_MEMO_SLOTS);
+}
+
+void identity_json_memo(struct jsonw *w, const struct identity *id, struct identity_json_memo *m)
+{
+	if (!m || id->kind == ID_NONE || w->need_comma || w->overflow) {
+		identity_json(w, id); /* none is short; a comma or overflow: not the usual place */
+		return;
+	}
+	struct identity_json_slot *s = &m->slot[memo_slot(id)];
+	if (s->len && memcmp(&s->id, id, sizeof *id) == 0) {
+		jw_raw(w, s->text, s->len);
+		w->need_comma = true; /* as after identity_json's closing brace */
+		return;
+	}
+	size_t start = w->len;
+	identity_json(w, id);
+	size_t n = w->len - start;
+	if (w->overflow || n > sizeof s->text)
+		return;
+	memcpy(&s->id, id, sizeof *id);
+	memcpy(s->text, w->buf + start, n);
+	s->len = (uint32_t)n;
+}
+
 void identity_json(struct jsonw *w, const struct identity *id)
 {
 	unsigned i;

@@ -261,6 +261,27 @@ void jw_cstr(struct jsonw *w, const char *s)
 		jw_str(w, s, strlen(s));
 }
 
+/*
+ * A string known to need no escaping (digits and punctuation we formatted):
+ * the same bytes as jw_str, without looking at each one.
+ */
+static void put_plain(struct jsonw *w, const char *s, size_t n)
+{
+	sep(w);
+	if (w->overflow || w->cap - w->len < n + 3) {
+		w->overflow = true;
+		return;
+	}
+	char *o = w->buf + w->len;
+	*o++ = '"';
+	memcpy(o, s, n);
+	o += n;
+	*o++ = '"';
+	*o = '\0';
+	w->len = (size_t)(o - w->buf);
+	w->need_comma = true;
+}
+
 /* %llu */
 void jw_u64(struct jsonw *w, uint64_t v)
 {
@@ -329,6 +350,11 @@ static void civil_from_days(uint64_t days, unsigned *y, unsigned *m, unsigned *d
 /* "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ" of gmtime_r(us / 10^6) and us % 10^6. */
 void jw_time(struct jsonw *w, uint64_t us)
 {
+	jw_time_memo(w, us, NULL);
+}
+
+void jw_time_memo(struct jsonw *w, uint64_t us, struct jw_time_memo *m)
+{
 	uint64_t secs = us / 1000000;
 	char b[96];
 	if (secs > 253402300799u) {
@@ -342,23 +368,34 @@ void jw_time(struct jsonw *w, uint64_t us)
 		jw_cstr(w, b);
 		return;
 	}
-	unsigned y, mo, d, sod = (unsigned)(secs % 86400);
-	civil_from_days(secs / 86400, &y, &mo, &d);
-	char *p = put_padded(b, y, 4);
-	*p++ = '-';
-	p = put_padded(p, mo, 2);
-	*p++ = '-';
-	p = put_padded(p, d, 2);
-	*p++ = 'T';
-	p = put_padded(p, sod / 3600, 2);
-	*p++ = ':';
-	p = put_padded(p, sod / 60 % 60, 2);
-	*p++ = ':';
-	p = put_padded(p, sod % 60, 2);
+	char *p;
+	if (m && m->set && m->secs == secs) {
+		memcpy(b, m->text, sizeof m->text);
+		p = b + sizeof m->text;
+	} else {
+		unsigned y, mo, d, sod = (unsigned)(secs % 86400);
+		civil_from_days(secs / 86400, &y, &mo, &d);
+		p = put_padded(b, y, 4);
+		*p++ = '-';
+		p = put_padded(p, mo, 2);
+		*p++ = '-';
+		p = put_padded(p, d, 2);
+		*p++ = 'T';
+		p = put_padded(p, sod / 3600, 2);
+		*p++ = ':';
+		p = put_padded(p, sod / 60 % 60, 2);
+		*p++ = ':';
+		p = put_padded(p, sod % 60, 2);
+		if (m) {
+			memcpy(m->text, b, sizeof m->text);
+			m->secs = secs;
+			m->set = true;
+		}
+	}
 	*p++ = '.';
 	p = put_padded(p, (unsigned)(us % 1000000), 6);
 	*p++ = 'Z';
-	jw_str(w, b, (size_t)(p - b)); /* digits and punctuation: nothing to escape */
+	put_plain(w, b, (size_t)(p - b));
 }
 
 /* inet_ntop's text: dotted quad for an IPv4-mapped address, RFC 5952 for IPv6. */
@@ -367,15 +404,20 @@ void jw_ip(struct jsonw *w, const uint8_t a[16])
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	char b[INET6_ADDRSTRLEN];
 	if (memcmp(a, mapped, 12) == 0) {
-		char *p = b, *q;
+		char *p = b;
 		for (int i = 12; i < 16; i++) {
-			char t[4];
-			q = digits(t + sizeof t, a[i]);
-			memcpy(p, q, (size_t)(t + sizeof t - q));
-			p += t + sizeof t - q;
+			unsigned v = a[i];
+			if (v >= 100) {
+				*p++ = (char)('0' + v / 100);
+				v %= 100;
+				*p++ = (char)('0' + v / 10);
+			} else if (v >= 10) {
+				*p++ = (char)('0' + v / 10);
+			}
+			*p++ = (char)('0' + v % 10);
 			*p++ = '.';
 		}
-		jw_str(w, b, (size_t)(p - 1 - b));
+		put_plain(w, b, (size_t)(p - 1 - b));
 		return;
 	}
 	inet_ntop(AF_INET6, a, b, sizeof b);

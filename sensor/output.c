@@ -68,13 +68,14 @@ void output_event(void *ctx, const struct api_event *ev)
 	struct output *o = ctx;
 	static char route[ROUTES_ROUTE_MAX];
 	static char line[EVENT_JSON_MAX];
+	static struct event_json_memo memo;
 	enum routes_verdict verdict = ROUTES_NO_SPEC;
 	route[0] = '\0';
 	o->events_seen++;
 	if (o->routes)
 		verdict = routes_observe(o->routes, ev, route, sizeof route);
 	if (o->events || o->audit || o->redis_events) {
-		size_t n = event_json(ev, o->routes ? route : NULL, line, sizeof line);
+		size_t n = event_json_memo(ev, o->routes ? route : NULL, line, sizeof line, &memo);
 		if (n == 0) {
 			o->too_long++;
 		} else {
