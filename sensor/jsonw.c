@@ -148,6 +148,15 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Eight bytes all plain: printable ASCII, no '"' or '\\' (the "has a byte
+ * less than / equal to" word tricks; a false alarm only costs the slow way). */
+static bool plain8(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+	uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+	return !((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high);
+}
+
 /*
  * jw_str when the worst case (every byte as \u00XX) fits: written straight
  * into the buffer, one bounds check for the whole string. The same bytes as
@@ -160,20 +169,25 @@ static void str_fits(struct jsonw *w, const unsigned char *s, size_t n)
 	size_t i = 0;
 	*o++ = '"';
 	while (i < n) {
-		/* Eight plain bytes at a time (printable ASCII, no '"' or '\\'): the
-		 * usual case. The tests are the "has a byte less than / equal to"
-		 * word tricks; a false alarm only sends these bytes the slow way. */
+		uint64_t v;
+		/* Eight plain bytes at a time: the usual case. */
 		if (n - i >= 8) {
-			const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
-			uint64_t v, q, b;
 			memcpy(&v, s + i, 8);
-			q = v ^ (ones * '"');
-			b = v ^ (ones * '\\');
-			if (!((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) &
-			      high)) {
+			if (plain8(v)) {
 				memcpy(o, s + i, 8);
 				o += 8;
 				i += 8;
+				continue;
+			}
+		} else if (n >= 8) {
+			/* The tail as the string's last eight bytes. When all are
+			 * plain, the ones before i were plain too and went out as
+			 * they are, so rewriting them over themselves changes nothing. */
+			memcpy(&v, s + n - 8, 8);
+			if (plain8(v)) {
+				memcpy(o - (8 - (n - i)), s + n - 8, 8);
+				o += n - i;
+				i = n;
 				continue;
 			}
 		}
