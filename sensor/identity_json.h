@@ -37,11 +37,13 @@ void identity_json(struct jsonw *w, const struct identity *id);
  * carries the same identity, and its JSON (a dozen escaped strings and
  * numbers) is the same text each time: a slot keeps the identity it was
  * written from and the text, and is reused only for an identity equal to it
- * in every byte, so the output is exactly identity_json's. Direct-mapped by a
- * hash of kind, flags and id; a text longer than IDENTITY_JSON_MEMO_TEXT is
- * not kept. About 170 KiB; a zeroed struct is empty. One owner, one thread.
+ * in every byte that identity_json reads, so the output is exactly
+ * identity_json's. Direct-mapped by a hash of kind, flags and id; a text
+ * longer than IDENTITY_JSON_MEMO_TEXT is not kept. 256 slots of 2.7 KiB, of
+ * which a lookup touches a few lines; a zeroed struct is empty. One owner,
+ * one thread.
  */
-#define IDENTITY_JSON_MEMO_SLOTS 64
+#define IDENTITY_JSON_MEMO_SLOTS 256
 #define IDENTITY_JSON_MEMO_TEXT 640
 
 struct identity_json_memo {

@@ -7,6 +7,7 @@
  */
 #include "unit.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "../sensor/event_json.h"
@@ -93,6 +94,43 @@ static void test_same_bytes(void)
 	}
 }
 
+/*
+ * One byte anywhere in the identity changed after its text was memoized: a
+ * byte the JSON reads (an id, a claim, a flag, a count, a terminator) must
+ * give the new text; one it does not read (after a terminator, a claim not
+ * present, padding) may reuse the old text, which is then still right. Bytes
+ * are changed so that strings stay terminated within the struct.
+ */
+static void test_any_byte(void)
+{
+	static char want[EVENT_JSON_MAX], got[EVENT_JSON_MAX];
+	static struct event_json_memo memo;
+	static struct api_event ev;
+	uint64_t ts = 1795824000ull * 1000000;
+	const size_t kind_at = offsetof(struct identity, kind);
+	for (int i = 0; i < 200000; i++) {
+		some_event(&ev, &ts);
+		size_t n = event_json_memo(&ev, NULL, got, sizeof got, &memo);
+		CHECK(n > 0);
+		unsigned char *b = (unsigned char *)&ev.identity;
+		size_t at = (size_t)(next() % sizeof ev.identity);
+		if (at >= kind_at && at < kind_at + sizeof ev.identity.kind)
+			continue; /* kinds stay valid */
+		if (at == offsetof(struct identity, has_claims))
+			ev.identity.has_claims = !ev.identity.has_claims; /* a bool stays 0 or 1 */
+		else if (b[at] && next() % 4 == 0)
+			b[at] = 0; /* cut a string short */
+		else if (b[at])
+			b[at] = (unsigned char)(b[at] ^ 1) ? (unsigned char)(b[at] ^ 1) : 2;
+		else if (at > 0 && !b[at - 1])
+			b[at] = (unsigned char)(1 + next() % 0x7f); /* after a terminator */
+		size_t a = event_json(&ev, NULL, want, sizeof want);
+		size_t c = event_json_memo(&ev, NULL, got, sizeof got, &memo);
+		CHECK_EQ(a, c);
+		CHECK(memcmp(want, got, a) == 0);
+	}
+}
+
 /* A memoized identity is not written from the memo into a buffer too small for it. */
 static void test_overflow(void)
 {
@@ -116,6 +154,7 @@ static void test_overflow(void)
 int main(void)
 {
 	RUN(test_same_bytes);
+	RUN(test_any_byte);
 	RUN(test_overflow);
 	return unit_done("test_event_json");
 }
