@@ -28,11 +28,31 @@ static inline bool ascii_ieq(const char *a, const char *b, size_t n)
 	return true;
 }
 
-/* n (<= 8) bytes as a word, zero-padded: a constant n makes it one load. */
-static inline uint64_t ascii_word(const char *p, size_t n)
+/* Bytes of `a` equal those of `l`, where l holds a lower-case literal's bytes. */
+static inline bool ascii_word_ieq(uint64_t a, uint64_t l)
 {
-	uint64_t w = 0;
-	memcpy(&w, p, n);
+	const uint64_t letter = 0x4040404040404040ull; /* the bit lower-case letters have */
+	return (a | (l & letter) >> 1) == l;
+}
+
+static inline uint64_t ascii_load8(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+static inline uint64_t ascii_load4(const char *p)
+{
+	uint32_t w;
+	memcpy(&w, p, 4);
+	return w;
+}
+
+static inline uint64_t ascii_load2(const char *p)
+{
+	uint16_t w;
+	memcpy(&w, p, 2);
 	return w;
 }
 
@@ -41,23 +61,27 @@ static inline uint64_t ascii_word(const char *p, size_t n)
  * time. `lit` holds only lower-case letters and bytes below 0x40 (digits,
  * '-', ':', '/'; all our field names and prefixes). Exact: where lit has a
  * letter L, a byte b passes (b | 0x20) == L only for L and its upper case;
- * elsewhere the mask is 0 and b must equal lit's byte.
+ * elsewhere the mask is 0 and b must equal lit's byte. A tail is compared as
+ * loads that end at n and overlap bytes already found equal, never as a copy
+ * into a zeroed word (that stalls on store forwarding).
  */
 static inline bool ascii_ieq_lit(const char *a, const char *lit, size_t n)
 {
-	const uint64_t letter = 0x4040404040404040ull; /* the bit lower-case letters have */
 	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t l = ascii_word(lit + i, 8);
-		if ((ascii_word(a + i, 8) | (l & letter) >> 1) != l)
+	for (; i + 8 <= n; i += 8)
+		if (!ascii_word_ieq(ascii_load8(a + i), ascii_load8(lit + i)))
 			return false;
-	}
-	if (i < n) {
-		uint64_t l = ascii_word(lit + i, n - i);
-		if ((ascii_word(a + i, n - i) | (l & letter) >> 1) != l)
-			return false;
-	}
-	return true;
+	if (i == n)
+		return true;
+	if (n >= 8)
+		return ascii_word_ieq(ascii_load8(a + n - 8), ascii_load8(lit + n - 8));
+	if (n >= 4)
+		return ascii_word_ieq(ascii_load4(a), ascii_load4(lit)) &&
+		       ascii_word_ieq(ascii_load4(a + n - 4), ascii_load4(lit + n - 4));
+	if (n >= 2)
+		return ascii_word_ieq(ascii_load2(a), ascii_load2(lit)) &&
+		       ascii_word_ieq(ascii_load2(a + n - 2), ascii_load2(lit + n - 2));
+	return ascii_word_ieq((unsigned char)a[0], (unsigned char)lit[0]);
 }
 
 /* name[0..nlen) is the lower-case literal `lit`, case aside; the length settles most. */

@@ -11,7 +11,8 @@
 
 static const char *const lits[] = {
 	"authorization", "x-forwarded-for", "forwarded", "host", "user-agent", "content-type",
-	"cookie", "http://", "https://", "h2c", "application/grpc", "a", "0123456789-:/",
+	"cookie", "http://", "https://", "h2c", "application/grpc", "a", "0123456789-:/", "h2",
+	"grpc-",
 };
 
 static void test_every_byte(void)
