@@ -28,6 +28,14 @@ void jw_raw(struct jsonw *w, const char *s, size_t n)
 	w->buf[w->len] = '\0';
 }
 
+void jw_value_raw(struct jsonw *w, const char *json, size_t n)
+{
+	if (w->need_comma)
+		jw_raw(w, ",", 1);
+	jw_raw(w, json, n);
+	w->need_comma = true;
+}
+
 static void put(struct jsonw *w, const char *s)
 {
 	jw_raw(w, s, strlen(s));

@@ -23,6 +23,8 @@ struct jsonw {
 
 void jw_init(struct jsonw *w, char *buf, size_t cap);
 void jw_raw(struct jsonw *w, const char *s, size_t n);
+/* A value already in JSON form (our own literal, never wire bytes), as a value call writes it. */
+void jw_value_raw(struct jsonw *w, const char *json, size_t n);
 void jw_obj_open(struct jsonw *w);
 void jw_obj_close(struct jsonw *w);
 void jw_arr_open(struct jsonw *w);
