@@ -1,7 +1,7 @@
 /*
  * output.c - route, JSON line, audit record, engine, alerts. Single-threaded:
  * the line buffers are static, sized for the worst case (event_json.h,
- * alert_json.h).
+ * alert_json.h), and so is what event JSON reuses from one event to the next.
  */
 #include "output.h"
 
