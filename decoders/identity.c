@@ -50,6 +50,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "ascii.h"
 #include "base64.h"
 
 #define SIG_MAX 1024
@@ -132,7 +133,22 @@ static bool name_eq(const char *a, size_t alen, const char *b)
 {
 	size_t blen = strlen(b);
 
-	return alen == blen && strncasecmp(a, b, blen) == 0;
+	return alen == blen && ascii_ieq(a, b, blen);
+}
+
+/*
+ * name_eq against a configured name (NUL-terminated in its IDENTITY_NAME_MAX
+ * array), without its strlen: a name whose length differs fails on b[alen]
+ * or on a NUL inside. Runs for every request field against every name.
+ */
+static bool name_eq_listed(const char *a, size_t alen, const char b[IDENTITY_NAME_MAX])
+{
+	if (alen >= IDENTITY_NAME_MAX || b[alen] != '\0')
+		return false;
+	for (size_t i = 0; i < alen; i++)
+		if (b[i] == '\0' || ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+			return false;
+	return true;
 }
 
 /*
@@ -488,7 +504,7 @@ static int rank_of(const char *name, size_t nlen, const char (*list)[IDENTITY_NA
 	unsigned i;
 
 	for (i = 0; i < count; i++)
-		if (name_eq(name, nlen, list[i]))
+		if (name_eq_listed(name, nlen, list[i]))
 			return (int)i;
 	return -1;
 }
@@ -558,7 +574,7 @@ void identity_offer_header(struct identity *id, const struct identity_names *nam
 
 	if (nlen == 0 || name[0] == ':')
 		return;
-	if (name_eq(name, nlen, "authorization")) {
+	if (ASCII_NAME_IS(name, nlen, "authorization")) {
 		if (id->source < IDSRC_AUTHORIZATION)
 			offer_authorization(id, value, vlen, verify, vctx);
 		return;
@@ -567,7 +583,7 @@ void identity_offer_header(struct identity *id, const struct identity_names *nam
 		return;
 	if (!names)
 		names = &default_names;
-	if (name_eq(name, nlen, "cookie")) {
+	if (ASCII_NAME_IS(name, nlen, "cookie")) {
 		if (id->source < IDSRC_API_KEY)
 			offer_cookie(id, names, value, vlen);
 		return;

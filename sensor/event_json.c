@@ -4,24 +4,32 @@
 #include "event_json.h"
 
 #include <string.h>
-#include <strings.h>
 
+#include "../decoders/ascii.h"
 #include "identity_json.h"
 #include "jsonw.h"
 
-static const char *const proto_names[] = {"HTTP/1.0", "HTTP/1.1", "HTTP/2"};
+/* The protocol names as JSON strings, quotes included (nothing in them to escape). */
+static const struct {
+	const char *json;
+	size_t len;
+} proto_json[] = {{"\"HTTP/1.0\"", 10}, {"\"HTTP/1.1\"", 10}, {"\"HTTP/2\"", 8}};
 
 size_t event_json(const struct api_event *ev, const char *route, char *buf, size_t cap)
 {
+	return event_json_memo(ev, route, buf, cap, NULL);
+}
+
+size_t event_json_memo(const struct api_event *ev, const char *route, char *buf, size_t cap,
+		       struct event_json_memo *m)
+{
 	struct jsonw w;
 	jw_init(&w, buf, cap);
-	jw_obj_open(&w);
-	jw_key(&w, "type");
-	jw_cstr(&w, "api");
-	jw_key(&w, "ts");
-	jw_time(&w, ev->ts_us);
+	/* What jw_obj_open, jw_key "type", jw_cstr "api" and jw_key "ts" write: every event's start. */
+	jw_raw(&w, "{\"type\":\"api\",\"ts\":", 19);
+	jw_time_memo(&w, ev->ts_us, m ? &m->ts : NULL);
 	jw_key(&w, "proto");
-	jw_cstr(&w, proto_names[ev->proto]);
+	jw_value_raw(&w, proto_json[ev->proto].json, proto_json[ev->proto].len);
 	if (ev->proto == EV_HTTP2) {
 		jw_key(&w, "stream_id");
 		jw_u64(&w, ev->stream_id);
@@ -73,13 +81,13 @@ size_t event_json(const struct api_event *ev, const char *route, char *buf, size
 	jw_key(&w, "content_type");
 	jw_cstr(&w, ev->has_content_type ? ev->content_type : NULL);
 	jw_key(&w, "identity");
-	identity_json(&w, &ev->identity);
+	identity_json_memo(&w, &ev->identity, m ? &m->identity : NULL);
 	if (ev->has_origin) {
 		jw_key(&w, "origin_ip");
 		jw_ip(&w, ev->origin_ip);
 	}
 	if (ev->proto == EV_HTTP2 && ev->has_content_type &&
-	    strncasecmp(ev->content_type, "application/grpc", 16) == 0) {
+	    ascii_ieq_lit(ev->content_type, "application/grpc", 16)) {
 		jw_key(&w, "grpc_status");
 		if (ev->grpc_status >= 0)
 			jw_i64(&w, ev->grpc_status);

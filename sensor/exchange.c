@@ -4,7 +4,8 @@
 #include "exchange.h"
 
 #include <string.h>
-#include <strings.h>
+
+#include "../decoders/ascii.h"
 
 static void copy_field(char *dst, size_t cap, const char *src, size_t len, uint8_t *trunc,
 		       uint8_t bit)
@@ -15,12 +16,6 @@ static void copy_field(char *dst, size_t cap, const char *src, size_t len, uint8
 	}
 	memcpy(dst, src, len);
 	dst[len] = '\0';
-}
-
-static int name_is(const char *name, size_t nlen, const char *want)
-{
-	size_t n = strlen(want);
-	return nlen == n && strncasecmp(name, want, n) == 0;
 }
 
 void exchange_set_method(struct api_event *ev, const char *method, size_t len)
@@ -50,7 +45,7 @@ void exchange_set_target(struct api_event *ev, const char *t, size_t len)
 	const char *q = memchr(t, '?', len);
 	const char *path_end = q ? q : end;
 	const char *p = t;
-	if (len > 7 && (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0)) {
+	if (len > 7 && (ascii_ieq_lit(t, "http://", 7) || ascii_ieq_lit(t, "https://", 8))) {
 		const char *s = (const char *)memchr(t, ':', len) + 3;
 		const char *slash = s < path_end ? memchr(s, '/', (size_t)(path_end - s)) : NULL;
 		p = slash ? slash : path_end;
@@ -127,23 +122,23 @@ static void offer_authorization_cached(struct identity *id, const struct exchang
 void exchange_request_header(struct api_event *ev, const struct exchange_config *xc,
 			     const char *name, size_t nlen, const char *value, size_t vlen)
 {
-	if (xc && xc->idcache && name_is(name, nlen, "authorization")) {
+	if (xc && xc->idcache && ASCII_NAME_IS(name, nlen, "authorization")) {
 		offer_authorization_cached(&ev->identity, xc, name, nlen, value, vlen);
 		return; /* none of the fields below */
 	}
 	identity_offer_header(&ev->identity, xc ? xc->names : NULL, name, nlen, value, vlen,
 			      xc ? xc->verify : NULL, xc ? xc->verify_ctx : NULL);
-	if (name_is(name, nlen, "x-forwarded-for")) {
+	if (ASCII_NAME_IS(name, nlen, "x-forwarded-for")) {
 		forwarded_header(ev, xc, false, value, vlen);
-	} else if (name_is(name, nlen, "forwarded")) {
+	} else if (ASCII_NAME_IS(name, nlen, "forwarded")) {
 		forwarded_header(ev, xc, true, value, vlen);
-	} else if (!ev->has_host && name_is(name, nlen, "host")) {
+	} else if (!ev->has_host && ASCII_NAME_IS(name, nlen, "host")) {
 		exchange_set_host(ev, value, vlen);
-	} else if (!ev->has_user_agent && name_is(name, nlen, "user-agent")) {
+	} else if (!ev->has_user_agent && ASCII_NAME_IS(name, nlen, "user-agent")) {
 		copy_field(ev->user_agent, sizeof ev->user_agent, value, vlen, &ev->truncated,
 			   EV_TRUNC_UA);
 		ev->has_user_agent = true;
-	} else if (!ev->has_content_type && name_is(name, nlen, "content-type")) {
+	} else if (!ev->has_content_type && ASCII_NAME_IS(name, nlen, "content-type")) {
 		copy_field(ev->content_type, sizeof ev->content_type, value, vlen, &ev->truncated,
 			   EV_TRUNC_CTYPE);
 		ev->has_content_type = true;
@@ -154,7 +149,7 @@ void exchange_response_header(struct api_event *ev, const char *name, size_t nle
 			      const char *value, size_t vlen)
 {
 	/* The response's content type describes what was returned: it wins over the request's. */
-	if (name_is(name, nlen, "content-type") && !ev->resp_content_type) {
+	if (ASCII_NAME_IS(name, nlen, "content-type") && !ev->resp_content_type) {
 		ev->truncated &= (uint8_t)~EV_TRUNC_CTYPE;
 		copy_field(ev->content_type, sizeof ev->content_type, value, vlen, &ev->truncated,
 			   EV_TRUNC_CTYPE);

@@ -45,18 +45,36 @@ static uint64_t fmix64(uint64_t h)
 	return h ^ (h >> 33);
 }
 
-/* A quick hash of 8-byte words (not cryptographic: equality is checked on the bytes). */
+static uint64_t lane(uint64_t h, const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	h = (h ^ w) * 0x9E3779B97F4A7C15ull; /* one multiply a word, mixed fully at the end */
+	return h << 31 | h >> 33;
+}
+
+/*
+ * A quick hash of 8-byte words (not cryptographic: equality is checked on the
+ * bytes). Four lanes of 32 bytes: a token is hashed per request, and one
+ * chain of multiplies waited on each other's latency.
+ */
 static uint64_t hash_value(const char *p, size_t n)
 {
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w;
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ n, h1 = 1, h2 = 2, h3 = 3, w = 0;
 
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x9E3779B97F4A7C15ull; /* one multiply a word, mixed fully at the end */
-		h = h << 31 | h >> 33;
+	if (n >= 8)
+		memcpy(&w, p + n - 8, 8); /* the last word, overlapping: no partial copy */
+	else
+		memcpy(&w, p, n);
+	for (; n >= 32; p += 32, n -= 32) {
+		h = lane(h, p);
+		h1 = lane(h1, p + 8);
+		h2 = lane(h2, p + 16);
+		h3 = lane(h3, p + 24);
 	}
-	w = 0;
-	memcpy(&w, p, n);
+	for (; n >= 8; p += 8, n -= 8)
+		h = lane(h, p);
+	h ^= fmix64(h1) ^ fmix64(h2 + h3 * 0xff51afd7ed558ccdull);
 	return fmix64(h ^ w);
 }
 

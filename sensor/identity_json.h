@@ -32,4 +32,29 @@
 /* Writes the value (an object) at w's current position: after jw_key(w, "identity"). */
 void identity_json(struct jsonw *w, const struct identity *id);
 
+/*
+ * The JSON of recently written identities. Every event of one credential
+ * carries the same identity, and its JSON (a dozen escaped strings and
+ * numbers) is the same text each time: a slot keeps the identity it was
+ * written from and the text, and is reused only for an identity equal to it
+ * in every byte that identity_json reads, so the output is exactly
+ * identity_json's. Direct-mapped by a hash of kind, flags and id; a text
+ * longer than IDENTITY_JSON_MEMO_TEXT is not kept. 256 slots of 2.7 KiB, of
+ * which a lookup touches a few lines; a zeroed struct is empty. One owner,
+ * one thread.
+ */
+#define IDENTITY_JSON_MEMO_SLOTS 256
+#define IDENTITY_JSON_MEMO_TEXT 640
+
+struct identity_json_memo {
+	struct identity_json_slot {
+		uint32_t len; /* 0: empty */
+		struct identity id;
+		char text[IDENTITY_JSON_MEMO_TEXT];
+	} slot[IDENTITY_JSON_MEMO_SLOTS];
+};
+
+/* identity_json through m (NULL: identity_json itself). */
+void identity_json_memo(struct jsonw *w, const struct identity *id, struct identity_json_memo *m);
+
 #endif

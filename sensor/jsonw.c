@@ -28,6 +28,14 @@ void jw_raw(struct jsonw *w, const char *s, size_t n)
 	w->buf[w->len] = '\0';
 }
 
+void jw_value_raw(struct jsonw *w, const char *json, size_t n)
+{
+	if (w->need_comma)
+		jw_raw(w, ",", 1);
+	jw_raw(w, json, n);
+	w->need_comma = true;
+}
+
 static void put(struct jsonw *w, const char *s)
 {
 	jw_raw(w, s, strlen(s));
@@ -148,6 +156,15 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Eight bytes all plain: printable ASCII, no '"' or '\\' (the "has a byte
+ * less than / equal to" word tricks; a false alarm only costs the slow way). */
+static bool plain8(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+	uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+	return !((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high);
+}
+
 /*
  * jw_str when the worst case (every byte as \u00XX) fits: written straight
  * into the buffer, one bounds check for the whole string. The same bytes as
@@ -160,20 +177,25 @@ static void str_fits(struct jsonw *w, const unsigned char *s, size_t n)
 	size_t i = 0;
 	*o++ = '"';
 	while (i < n) {
-		/* Eight plain bytes at a time (printable ASCII, no '"' or '\\'): the
-		 * usual case. The tests are the "has a byte less than / equal to"
-		 * word tricks; a false alarm only sends these bytes the slow way. */
+		uint64_t v;
+		/* Eight plain bytes at a time: the usual case. */
 		if (n - i >= 8) {
-			const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
-			uint64_t v, q, b;
 			memcpy(&v, s + i, 8);
-			q = v ^ (ones * '"');
-			b = v ^ (ones * '\\');
-			if (!((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) &
-			      high)) {
+			if (plain8(v)) {
 				memcpy(o, s + i, 8);
 				o += 8;
 				i += 8;
+				continue;
+			}
+		} else if (n >= 8) {
+			/* The tail as the string's last eight bytes. When all are
+			 * plain, the ones before i were plain too and went out as
+			 * they are, so rewriting them over themselves changes nothing. */
+			memcpy(&v, s + n - 8, 8);
+			if (plain8(v)) {
+				memcpy(o - (8 - (n - i)), s + n - 8, 8);
+				o += n - i;
+				i = n;
 				continue;
 			}
 		}
@@ -261,6 +283,27 @@ void jw_cstr(struct jsonw *w, const char *s)
 		jw_str(w, s, strlen(s));
 }
 
+/*
+ * A string known to need no escaping (digits and punctuation we formatted):
+ * the same bytes as jw_str, without looking at each one.
+ */
+static void put_plain(struct jsonw *w, const char *s, size_t n)
+{
+	sep(w);
+	if (w->overflow || w->cap - w->len < n + 3) {
+		w->overflow = true;
+		return;
+	}
+	char *o = w->buf + w->len;
+	*o++ = '"';
+	memcpy(o, s, n);
+	o += n;
+	*o++ = '"';
+	*o = '\0';
+	w->len = (size_t)(o - w->buf);
+	w->need_comma = true;
+}
+
 /* %llu */
 void jw_u64(struct jsonw *w, uint64_t v)
 {
@@ -329,6 +372,11 @@ static void civil_from_days(uint64_t days, unsigned *y, unsigned *m, unsigned *d
 /* "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ" of gmtime_r(us / 10^6) and us % 10^6. */
 void jw_time(struct jsonw *w, uint64_t us)
 {
+	jw_time_memo(w, us, NULL);
+}
+
+void jw_time_memo(struct jsonw *w, uint64_t us, struct jw_time_memo *m)
+{
 	uint64_t secs = us / 1000000;
 	char b[96];
 	if (secs > 253402300799u) {
@@ -342,23 +390,34 @@ void jw_time(struct jsonw *w, uint64_t us)
 		jw_cstr(w, b);
 		return;
 	}
-	unsigned y, mo, d, sod = (unsigned)(secs % 86400);
-	civil_from_days(secs / 86400, &y, &mo, &d);
-	char *p = put_padded(b, y, 4);
-	*p++ = '-';
-	p = put_padded(p, mo, 2);
-	*p++ = '-';
-	p = put_padded(p, d, 2);
-	*p++ = 'T';
-	p = put_padded(p, sod / 3600, 2);
-	*p++ = ':';
-	p = put_padded(p, sod / 60 % 60, 2);
-	*p++ = ':';
-	p = put_padded(p, sod % 60, 2);
+	char *p;
+	if (m && m->set && m->secs == secs) {
+		memcpy(b, m->text, sizeof m->text);
+		p = b + sizeof m->text;
+	} else {
+		unsigned y, mo, d, sod = (unsigned)(secs % 86400);
+		civil_from_days(secs / 86400, &y, &mo, &d);
+		p = put_padded(b, y, 4);
+		*p++ = '-';
+		p = put_padded(p, mo, 2);
+		*p++ = '-';
+		p = put_padded(p, d, 2);
+		*p++ = 'T';
+		p = put_padded(p, sod / 3600, 2);
+		*p++ = ':';
+		p = put_padded(p, sod / 60 % 60, 2);
+		*p++ = ':';
+		p = put_padded(p, sod % 60, 2);
+		if (m) {
+			memcpy(m->text, b, sizeof m->text);
+			m->secs = secs;
+			m->set = true;
+		}
+	}
 	*p++ = '.';
 	p = put_padded(p, (unsigned)(us % 1000000), 6);
 	*p++ = 'Z';
-	jw_str(w, b, (size_t)(p - b)); /* digits and punctuation: nothing to escape */
+	put_plain(w, b, (size_t)(p - b));
 }
 
 /* inet_ntop's text: dotted quad for an IPv4-mapped address, RFC 5952 for IPv6. */
@@ -367,15 +426,20 @@ void jw_ip(struct jsonw *w, const uint8_t a[16])
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	char b[INET6_ADDRSTRLEN];
 	if (memcmp(a, mapped, 12) == 0) {
-		char *p = b, *q;
+		char *p = b;
 		for (int i = 12; i < 16; i++) {
-			char t[4];
-			q = digits(t + sizeof t, a[i]);
-			memcpy(p, q, (size_t)(t + sizeof t - q));
-			p += t + sizeof t - q;
+			unsigned v = a[i];
+			if (v >= 100) {
+				*p++ = (char)('0' + v / 100);
+				v %= 100;
+				*p++ = (char)('0' + v / 10);
+			} else if (v >= 10) {
+				*p++ = (char)('0' + v / 10);
+			}
+			*p++ = (char)('0' + v % 10);
 			*p++ = '.';
 		}
-		jw_str(w, b, (size_t)(p - 1 - b));
+		put_plain(w, b, (size_t)(p - 1 - b));
 		return;
 	}
 	inet_ntop(AF_INET6, a, b, sizeof b);

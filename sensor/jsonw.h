@@ -23,6 +23,8 @@ struct jsonw {
 
 void jw_init(struct jsonw *w, char *buf, size_t cap);
 void jw_raw(struct jsonw *w, const char *s, size_t n);
+/* A value already in JSON form (our own literal, never wire bytes), as a value call writes it. */
+void jw_value_raw(struct jsonw *w, const char *json, size_t n);
 void jw_obj_open(struct jsonw *w);
 void jw_obj_close(struct jsonw *w);
 void jw_arr_open(struct jsonw *w);
@@ -62,6 +64,18 @@ void jw_bool(struct jsonw *w, bool v);
 void jw_fixed(struct jsonw *w, uint64_t value, int decimals);
 /* RFC 3339 UTC time with microseconds. */
 void jw_time(struct jsonw *w, uint64_t us);
+/*
+ * The text of the last whole second jw_time_memo wrote: events come in time
+ * order, so the date and clock change once a second, not once an event. A
+ * zeroed struct is empty. One owner, one thread.
+ */
+struct jw_time_memo {
+	uint64_t secs;
+	bool set;
+	char text[19]; /* YYYY-MM-DDTHH:MM:SS */
+};
+/* jw_time, reusing m's text when `us` falls in the same second. */
+void jw_time_memo(struct jsonw *w, uint64_t us, struct jw_time_memo *m);
 /* An address kept as 16 bytes (IPv4-mapped for IPv4). */
 void jw_ip(struct jsonw *w, const uint8_t addr[16]);
 

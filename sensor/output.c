@@ -1,7 +1,7 @@
 /*
  * output.c - route, JSON line, audit record, engine, alerts. Single-threaded:
  * the line buffers are static, sized for the worst case (event_json.h,
- * alert_json.h).
+ * alert_json.h), and so is what event JSON reuses from one event to the next.
  */
 #include "output.h"
 
@@ -68,13 +68,14 @@ void output_event(void *ctx, const struct api_event *ev)
 	struct output *o = ctx;
 	static char route[ROUTES_ROUTE_MAX];
 	static char line[EVENT_JSON_MAX];
+	static struct event_json_memo memo;
 	enum routes_verdict verdict = ROUTES_NO_SPEC;
 	route[0] = '\0';
 	o->events_seen++;
 	if (o->routes)
 		verdict = routes_observe(o->routes, ev, route, sizeof route);
 	if (o->events || o->audit || o->redis_events) {
-		size_t n = event_json(ev, o->routes ? route : NULL, line, sizeof line);
+		size_t n = event_json_memo(ev, o->routes ? route : NULL, line, sizeof line, &memo);
 		if (n == 0) {
 			o->too_long++;
 		} else {

@@ -22,12 +22,12 @@
  */
 #include "session.h"
 
+#include "../decoders/ascii.h"
 #include "exchange.h"
 #include "h2session.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 struct pending {
 	struct pending *next;
@@ -161,7 +161,7 @@ static enum h1_body_mode on_request(struct cb_ctx *c, const struct h1_head *h)
 	}
 	p->is_head = h->method.len == 4 && memcmp(h->method.p, "HEAD", 4) == 0;
 	p->is_connect = h->method.len == 7 && memcmp(h->method.p, "CONNECT", 7) == 0;
-	p->upgrade_h2c = h->upgrade.len == 3 && strncasecmp(h->upgrade.p, "h2c", 3) == 0;
+	p->upgrade_h2c = h->upgrade.len == 3 && ascii_ieq_lit(h->upgrade.p, "h2c", 3);
 	if (p == &early) {
 		session_emit(env, ev);
 		s->skip_responses++;

@@ -616,6 +616,25 @@ static void test_bad_header_resync(void)
 	t_free(t);
 }
 
+/* A field name is one or more tchars then ':'; the value may hold more colons. */
+static void test_field_names(void)
+{
+	static const char *const bad[] = {
+		":x", "Na\x01me: x", "Name : x", "Name\t: x", "A B:c", "Name", "N\x80: x", "Name;",
+	};
+	char req[128];
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct t *t = t_new(H1_REQUESTS, false, NULL);
+		snprintf(req, sizeof req, "GET / HTTP/1.1\r\n%s\r\n\r\nGET /2 HTTP/1.1\r\n\r\n", bad[i]);
+		CHECK_STR(once(t, req), "X:bad_header:0|H:GET /2 1.1|E|");
+		t_free(t);
+	}
+	struct t *t = t_new(H1_REQUESTS, false, NULL);
+	CHECK_STR(once(t, "GET / HTTP/1.1\r\nX-A!#$%&'*+.^_`|~9:b:c\r\nZ:\r\n\r\n"), "H:GET / 1.1|E|");
+	CHECK_STR(t->r.fields, "X-A!#$%&'*+.^_`|~9=b:c;Z=;");
+	t_free(t);
+}
+
 /*
  * Streams fed whole, in two pieces at every offset, and byte by byte: the
  * log and the counters must not depend on the cut.
@@ -1111,6 +1130,7 @@ int main(void)
 	RUN(test_bad_chunk_size);
 	RUN(test_framing_headers);
 	RUN(test_bad_header_resync);
+	RUN(test_field_names);
 	RUN(test_every_split);
 	RUN(test_random_splits);
 	RUN(test_gap_in_cl_body);

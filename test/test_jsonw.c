@@ -95,6 +95,34 @@ static void test_time(void)
 	}
 }
 
+/*
+ * jw_time_memo gives jw_time's text whatever came before: runs of one second,
+ * steps forward and back, the same microsecond again, and a time past 9999
+ * (never memoized) between two of the same second.
+ */
+static void test_time_memo(void)
+{
+	struct jsonw w;
+	char buf[64], want[64];
+	struct jw_time_memo m;
+	uint64_t us = 1795824000ull * 1000000;
+	memset(&m, 0, sizeof m);
+	for (int i = 0; i < 200000; i++) {
+		switch (next() % 8) {
+		case 0: us += next() % 5000000; break;                 /* a few seconds on */
+		case 1: us -= us > 3000000 ? next() % 3000000 : 0; break; /* back (another flow) */
+		case 2: break;                                         /* the same instant */
+		case 3: us = next() % 253402300800000000ull; break;    /* anywhere to 9999 */
+		case 4: us = 253402300800000000ull + next() % 1000000; break; /* year 10000 */
+		default: us += next() % 1000; break;                   /* same second, mostly */
+		}
+		OUT(jw_time(&w, us));
+		snprintf(want, sizeof want, "%s", buf);
+		OUT(jw_time_memo(&w, us, &m));
+		CHECK_STR(buf, want);
+	}
+}
+
 static void test_ip(void)
 {
 	struct jsonw w;
@@ -151,6 +179,7 @@ int main(void)
 	RUN(test_integers);
 	RUN(test_fixed);
 	RUN(test_time);
+	RUN(test_time_memo);
 	RUN(test_ip);
 	RUN(test_strings);
 	return unit_done("test_jsonw");
