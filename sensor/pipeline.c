@@ -401,6 +401,9 @@ static bool worker_handle(struct worker *w, const struct in_rec *h, const uint8_
 		break;
 	}
 	case IN_FINISH:
+		/* One sensor ends its flows at the newest packet time, not this worker's last. */
+		w->phase = PH_EXPIRE;
+		sensor_advance(s, h->now);
 		w->seq = FINISH_SEQ;
 		w->phase = PH_FINISH;
 		sensor_finish(s);
@@ -571,8 +574,8 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char 
 		   size_t errlen)
 {
 	*out = NULL;
-	if (c->workers < 2 || c->workers > PIPELINE_MAX_WORKERS) {
-		snprintf(err, errlen, "workers: %u is not from 2 to %d", c->workers,
+	if (c->workers < 1 || c->workers > PIPELINE_MAX_WORKERS) {
+		snprintf(err, errlen, "workers: %u is not from 1 to %d", c->workers,
 			 PIPELINE_MAX_WORKERS);
 		return -1;
 	}
