@@ -1,16 +1,17 @@
 /*
- * event_wire.c - api_event <-> bytes (event_wire.h). The struct in order,
- * with the path moved to the end and cut at its NUL, and the JWT claims left
- * out when the identity has none (they are most of the struct's size):
+ * event_wire.c - api_event -> ring record (event_wire.h). The struct in
+ * place, written part by part so that the two large fields that are
+ * usually short or absent cost little:
  *
- *   +-------------+-----------------+-----------------+------------+--------+
- *   | up to .path | .path's end to  | claims, only if | after the  | path,  |
- *   |             | identity.claims | has_claims      | claims     | NUL'd  |
- *   +-------------+-----------------+-----------------+------------+--------+
+ *   +---------+----------------+--------------+-----------+-----------+-----------+
+ *   | up to   | .path up to    | rest of      | .path's   | .claims,  | after the |
+ *   | .path   | its NUL        | .path: not   | end to    | or zeroes | claims    |
+ *   |         |                | written      | .claims   |           |           |
+ *   +---------+----------------+--------------+-----------+-----------+-----------+
  */
 #include "event_wire.h"
 
-#include <stddef.h>
+#include <stdalign.h>
 #include <string.h>
 
 #define A_END offsetof(struct api_event, path)
@@ -18,63 +19,31 @@
 #define B_END offsetof(struct api_event, identity.claims)
 #define C_END (B_END + sizeof(struct jwt_claims))
 #define D_END sizeof(struct api_event)
-#define FIXED (A_END + (B_END - B_AT) + (D_END - C_END))
 
-_Static_assert(offsetof(struct api_event, identity.has_claims) >= B_AT &&
-		       offsetof(struct api_event, identity.has_claims) < B_END,
-	       "has_claims is read before the claims");
+_Static_assert(alignof(struct api_event) <= 8, "ring records are 8-byte aligned");
 
-static size_t path_len(const struct api_event *ev)
-{
-	return strnlen(ev->path, EV_PATH_MAX - 1);
-}
-
-size_t event_wire_size(const struct api_event *ev)
-{
-	return FIXED + (ev->identity.has_claims ? C_END - B_END : 0) + path_len(ev) + 1;
-}
-
-void event_wire_put(const struct api_event *ev, uint8_t *dst)
+void event_wire_put(const struct api_event *ev, void *dst)
 {
 	const uint8_t *src = (const uint8_t *)ev;
-	memcpy(dst, src, A_END);
-	dst += A_END;
-	memcpy(dst, src + B_AT, B_END - B_AT);
-	dst += B_END - B_AT;
-	if (ev->identity.has_claims) {
-		memcpy(dst, src + B_END, C_END - B_END);
-		dst += C_END - B_END;
-	}
-	memcpy(dst, src + C_END, D_END - C_END);
-	dst += D_END - C_END;
-	size_t n = path_len(ev);
-	memcpy(dst, ev->path, n);
-	dst[n] = '\0';
+	uint8_t *d = dst;
+	struct api_event *out = dst;
+	memcpy(d, src, A_END);
+	size_t n = strnlen(ev->path, EV_PATH_MAX - 1);
+	memcpy(out->path, ev->path, n);
+	out->path[n] = '\0';
+	memcpy(d + B_AT, src + B_AT, B_END - B_AT);
+	if (ev->identity.has_claims)
+		memcpy(d + B_END, src + B_END, C_END - B_END);
+	else
+		memset(d + B_END, 0, C_END - B_END);
+	memcpy(d + C_END, src + C_END, D_END - C_END);
 }
 
-int event_wire_get(struct api_event *ev, const uint8_t *src, size_t len)
+const struct api_event *event_wire_view(const void *src, size_t len)
 {
-	uint8_t *dst = (uint8_t *)ev;
-	if (len < FIXED + 1)
-		return -1;
-	memcpy(dst, src, A_END);
-	src += A_END;
-	memcpy(dst + B_AT, src, B_END - B_AT);
-	src += B_END - B_AT;
-	size_t rest = len - FIXED;
-	if (ev->identity.has_claims) {
-		if (rest < C_END - B_END + 1)
-			return -1;
-		memcpy(dst + B_END, src, C_END - B_END);
-		src += C_END - B_END;
-		rest -= C_END - B_END;
-	} else {
-		memset(dst + B_END, 0, C_END - B_END);
-	}
-	memcpy(dst + C_END, src, D_END - C_END);
-	src += D_END - C_END;
-	if (rest > EV_PATH_MAX || src[rest - 1] != '\0')
-		return -1;
-	memcpy(ev->path, src, rest);
-	return 0;
+	const struct api_event *ev = src;
+	if (len != EVENT_WIRE_SIZE || (uintptr_t)src % alignof(struct api_event) != 0 ||
+	    !memchr(ev->path, '\0', EV_PATH_MAX))
+		return NULL;
+	return ev;
 }

@@ -57,31 +57,41 @@
 #include "ring.h"
 
 #define IN_RING_BYTES ((size_t)4 << 20)  /* frames: 4 times the largest (262144 snaplen) */
-#define OUT_RING_BYTES ((size_t)2 << 20) /* events: about 500 of ~4 KiB */
+#define OUT_RING_BYTES ((size_t)2 << 20) /* events: about 370 of 5.6 KiB */
 #define FINISH_SEQ (UINT64_MAX - 1)
 #define CHECKPOINTS 64
 #define AUDIT_TICK_EVERY 1024          /* merged records between audit_tick calls */
+#define RELEASE_EVERY 32               /* records a reader consumes between two ring_flush */
 
-enum in_type { IN_FRAME, IN_DGRAM, IN_TICK, IN_SNAPSHOT, IN_EXCHANGE, IN_FINISH };
+/*
+ * IN_TCP: a decoded segment, its payload copied after the view; IN_TCP_REF:
+ * the view alone, its payload pointing into a frame that stays valid to the
+ * end (capture_stable_frames); a datagram rebuilt from fragments is always
+ * copied (ipfrag reuses its buffer).
+ */
+enum in_type { IN_TCP, IN_TCP_REF, IN_TICK, IN_SNAPSHOT, IN_EXCHANGE, IN_FINISH };
 
-/* Capture -> worker. Followed by `len` bytes: the frame; a struct pkt_view
- * and the datagram; a struct snap_ask; or a pointer to the exchange_config. */
+/* Capture -> worker. Followed by `len` bytes: a struct pkt_view and the
+ * payload; a struct snap_ask; or a pointer to the exchange_config. */
 struct in_rec {
 	uint32_t type;
 	uint32_t len;
 	uint64_t seq;
 	uint64_t now;          /* the capture clock (newest packet time) */
+	uint64_t hash;         /* IN_TCP*: flow_hash of the endpoints, the worker's bucket hash */
 };
 
 enum phase { PH_EXPIRE, PH_PACKET, PH_SNAPSHOT, PH_FINISH };
 enum out_type { OUT_EVENT, OUT_SNAPSHOT };
 
-/* Worker -> merge. Followed by an event (event_wire.h) or a struct snap. */
+/* Worker -> merge. Followed by an event (event_wire.h) or a struct snap. 24 bytes:
+ * the event after it is 8-byte aligned, as ring records are. */
 struct out_rec {
 	uint64_t seq;
 	uint64_t order;
 	uint8_t phase, rank, type, pad[5];
 };
+_Static_assert(sizeof(struct out_rec) % 8 == 0, "the event after it stays aligned");
 
 /* pipeline_snapshot: asked of every worker at one point of the stream. */
 struct snap_ask {
@@ -114,8 +124,10 @@ struct worker {
 	_Alignas(64) uint64_t seq;
 	uint8_t phase;
 	uint64_t events, out_waits;
+	/* The merge thread's: the watermark it last read (or the dispatched seq, input empty). */
+	_Alignas(64) uint64_t wm_seen;
 	/* The capture thread's. */
-	_Alignas(64) uint64_t frames, ticks, in_waits, cut;
+	_Alignas(64) uint64_t frames, by_ref, ticks, in_waits, cut;
 	uint64_t last_seq_sent;
 	uint64_t due;                              /* no flow of this worker is due before */
 	struct checkpoint cp[CHECKPOINTS];         /* a FIFO: cp[(cp_head + i) % CHECKPOINTS] */
@@ -135,8 +147,7 @@ struct pipeline {
 	struct ipfrag *frag;
 	struct sensor_stats here;                  /* frames that went to no worker */
 	/* The merge thread's. */
-	_Alignas(64) struct api_event ev;
-	struct sensor_stats snap_sum;              /* the workers' answers so far */
+	_Alignas(64) struct sensor_stats snap_sum;              /* the workers' answers so far */
 	unsigned snap_n;
 	uint64_t merged, merge_waits, bad_records;
 };
@@ -165,8 +176,8 @@ static struct checkpoint *cp_at(struct worker *w, unsigned i)
 	return &w->cp[(w->cp_head + i) % CHECKPOINTS];
 }
 
-static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, const void *a,
-		     size_t alen, const void *b, size_t blen)
+static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, uint64_t hash,
+		     const void *a, size_t alen, const void *b, size_t blen)
 {
 	size_t max = ring_max_record(w->in) - sizeof(struct in_rec);
 	if (alen + blen > max) { /* longer than any snapshot length: keep the head */
@@ -183,7 +194,7 @@ static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, const 
 		backoff(&n);
 	}
 	struct in_rec h = {.type = type, .len = (uint32_t)(alen + blen), .seq = p->seq,
-			   .now = p->now};
+			   .now = p->now, .hash = hash};
 	memcpy(dst, &h, sizeof h);
 	if (alen)
 		memcpy(dst + sizeof h, a, alen);
@@ -229,74 +240,82 @@ static void send_ticks(struct pipeline *p, const struct worker *to)
 		w->due = due_bound(p, w);
 		if (p->now < w->due)
 			continue;
-		send_rec(p, w, IN_TICK, NULL, 0, NULL, 0);
+		send_rec(p, w, IN_TICK, 0, NULL, 0, NULL, 0);
 		w->ticks++;
 		w->due = p->now + 1; /* asked again at the next later frame */
 	}
 }
 
-/* The worker that owns the flow: the same for both directions. */
-static struct worker *owner(struct pipeline *p, const struct pkt_view *v)
+/*
+ * The worker that owns the flow: the same for both directions. The high half
+ * of the hash picks it; the workers' tables index buckets with the low bits.
+ */
+static struct worker *owner(struct pipeline *p, uint64_t hash)
 {
-	return &p->w[flow_hash(v->src, v->sport, v->dst, v->dport, p->cfg.seed) % p->n];
+	return &p->w[((hash >> 32) * p->n) >> 32];
 }
 
-/* A frame no worker gets is counted here, as the sensor would have. */
-static void count_here(struct pipeline *p, size_t caplen)
+static uint64_t hash_of(const struct pipeline *p, const struct pkt_view *v)
 {
-	p->here.c.packets++;
-	p->here.c.bytes += caplen;
+	return flow_hash(v->src, v->sport, v->dst, v->dport, p->cfg.seed);
 }
 
 void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, size_t caplen)
 {
 	p->seq++;
+	/* Every frame is counted here, as the sensor would have; workers count TCP. */
+	p->here.c.packets++;
+	p->here.c.bytes += caplen;
 	if (ts_us < p->now)
 		p->here.c.clock_backwards++;
 	else
 		p->now = ts_us;
 	struct pkt_view v;
 	struct worker *to = NULL;
-	const uint8_t *dgram = NULL;
-	size_t dlen = 0;
+	bool rebuilt = false;
+	uint64_t hash = 0;
 	switch (pkt_decode(p->cfg.link, frame, caplen, &v)) {
 	case PKT_TCP:
-		to = owner(p, &v);
+		hash = hash_of(p, &v);
+		to = owner(p, hash);
 		break;
 	case PKT_FRAGMENT: {
-		count_here(p, caplen);
 		p->here.c.fragments++;
+		const uint8_t *dgram;
+		size_t dlen;
 		if (ipfrag_feed(p->frag, &v, p->now, &dgram, &dlen) != 1)
 			break;
 		if (v.frag_proto != 6) {
 			p->here.c.other++;
 			break;
 		}
-		struct pkt_view t = v;
-		if (pkt_decode_tcp(dgram, dlen, &t) != PKT_TCP) {
-			p->here.c.malformed[t.bad]++;
+		if (pkt_decode_tcp(dgram, dlen, &v) != PKT_TCP) {
+			p->here.c.malformed[v.bad]++;
 			break;
 		}
-		to = owner(p, &t);
+		rebuilt = true;
+		hash = hash_of(p, &v);
+		to = owner(p, hash);
 		break;
 	}
 	case PKT_OTHER:
-		count_here(p, caplen);
 		p->here.c.other++;
 		break;
 	case PKT_MALFORMED:
-		count_here(p, caplen);
 		p->here.c.malformed[v.bad]++;
 		break;
 	}
 	send_ticks(p, to);
-	if (to && dgram) {
-		v.frag_data = NULL; /* pointers do not cross; the worker decodes the copy */
-		v.payload = NULL;
-		send_rec(p, to, IN_DGRAM, &v, sizeof v, dgram, dlen);
+	if (to && p->cfg.stable_frames && !rebuilt) {
+		send_rec(p, to, IN_TCP_REF, hash, &v, sizeof v, NULL, 0);
 		to->frames++;
+		to->by_ref++;
 	} else if (to) {
-		send_rec(p, to, IN_FRAME, frame, caplen, NULL, 0);
+		/* Pointers into the frame do not cross; the worker points them at the copy. */
+		const uint8_t *payload = v.payload;
+		v.payload = NULL;
+		v.frag_data = NULL;
+		send_rec(p, to, IN_TCP, hash, &v, sizeof v, payload, v.payload_len);
 		to->frames++;
 	}
 	atomic_store_explicit(&p->dispatched, p->seq, memory_order_release);
@@ -305,7 +324,7 @@ void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, si
 static void broadcast(struct pipeline *p, uint32_t type, const void *a, size_t alen)
 {
 	for (unsigned i = 0; i < p->started; i++)
-		send_rec(p, &p->w[i], type, a, alen, NULL, 0);
+		send_rec(p, &p->w[i], type, 0, a, alen, NULL, 0);
 }
 
 void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, int tag,
@@ -345,11 +364,10 @@ static void worker_emit(void *ctx, const struct api_event *ev)
 		/* flow_expire ends closed flows first; flow_end_all open ones first. */
 		h.rank = (uint8_t)(w->phase == PH_EXPIRE ? !closed : closed);
 	}
-	size_t n = event_wire_size(ev);
-	uint8_t *dst = out_reserve(w, sizeof h + n);
+	uint8_t *dst = out_reserve(w, sizeof h + EVENT_WIRE_SIZE);
 	memcpy(dst, &h, sizeof h);
 	event_wire_put(ev, dst + sizeof h);
-	ring_commit(w->out, sizeof h + n);
+	ring_commit(w->out, sizeof h + EVENT_WIRE_SIZE);
 	w->events++;
 }
 
@@ -372,19 +390,22 @@ static bool worker_handle(struct worker *w, const struct in_rec *h, const uint8_
 	w->seq = h->seq;
 	sensor_set_seq(s, h->seq);
 	switch ((enum in_type)h->type) {
-	case IN_FRAME:
-		w->phase = PH_EXPIRE;
-		sensor_advance(s, h->now);
-		w->phase = PH_PACKET;
-		sensor_packet(s, w->p->cfg.link, h->now, body, h->len);
-		break;
-	case IN_DGRAM: {
+	case IN_TCP:
+	case IN_TCP_REF: {
 		struct pkt_view v;
 		memcpy(&v, body, sizeof v);
+		if (h->type == IN_TCP) {
+			size_t n = h->len - sizeof v; /* less than payload_len only when cut */
+			v.payload = body + sizeof v;
+			if (n < v.payload_len) {
+				v.payload_len = n;
+				v.truncated = true;
+			}
+		}
 		w->phase = PH_EXPIRE;
 		sensor_advance(s, h->now);
 		w->phase = PH_PACKET;
-		sensor_datagram(s, h->now, &v, body + sizeof v, h->len - sizeof v);
+		sensor_tcp(s, &v, h->hash);
 		break;
 	}
 	case IN_TICK:
@@ -412,10 +433,25 @@ static bool worker_handle(struct worker *w, const struct in_rec *h, const uint8_
 	return true;
 }
 
+/* After the events it made: the merge thread may read "past seq". */
+static void worker_publish(struct worker *w, uint64_t seq)
+{
+	atomic_store_explicit(&w->next_expiry, sensor_next_expiry(w->sensor), memory_order_relaxed);
+	atomic_store_explicit(&w->watermark, seq, memory_order_release);
+	ring_flush(w->in);
+}
+
+/*
+ * Records are handled in batches: the watermark is published and the input
+ * given back every RELEASE_EVERY records and whenever the input runs dry, not
+ * after each one (the stores to lines the other threads read cost more than
+ * the record's own work when the records are small).
+ */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	unsigned idle = 0;
+	unsigned idle = 0, pending = 0;
+	uint64_t last = 0;
 	char name[16];
 	snprintf(name, sizeof name, "tapir-w%u", w->id);
 	pthread_setname_np(pthread_self(), name); /* top -H, perf --sort comm */
@@ -423,6 +459,10 @@ static void *worker_main(void *arg)
 		size_t len;
 		const uint8_t *r = ring_peek(w->in, &len);
 		if (!r) {
+			if (pending) {
+				worker_publish(w, last);
+				pending = 0;
+			}
 			backoff(&idle);
 			continue;
 		}
@@ -430,14 +470,16 @@ static void *worker_main(void *arg)
 		struct in_rec h;
 		memcpy(&h, r, sizeof h);
 		bool more = worker_handle(w, &h, r + sizeof h);
-		atomic_store_explicit(&w->next_expiry, sensor_next_expiry(w->sensor),
-				      memory_order_relaxed);
-		/* After the events it made: the merge thread may read "past h.seq". */
-		atomic_store_explicit(&w->watermark, more ? h.seq : UINT64_MAX,
-				      memory_order_release);
-		ring_release(w->in);
-		if (!more)
+		ring_consume(w->in);
+		if (!more) {
+			worker_publish(w, UINT64_MAX);
 			return NULL;
+		}
+		last = h.seq;
+		if (++pending == RELEASE_EVERY) {
+			worker_publish(w, last);
+			pending = 0;
+		}
 	}
 }
 
@@ -460,11 +502,13 @@ static void deliver(struct pipeline *p, const struct out_rec *h, const uint8_t *
 {
 	struct output *o = p->cfg.out;
 	if (h->type == OUT_EVENT) {
-		if (event_wire_get(&p->ev, body, len) != 0) {
+		/* Read in place: the record is released after this. */
+		const struct api_event *ev = event_wire_view(body, len);
+		if (!ev) {
 			p->bad_records++;
 			return;
 		}
-		output_event(o, &p->ev);
+		output_event(o, ev);
 		return;
 	}
 	struct snap sn;
@@ -493,47 +537,76 @@ static void deliver(struct pipeline *p, const struct out_rec *h, const uint8_t *
 	p->snap_n = 0;
 }
 
-/* Emits the next record in stream order: 1; 0 when it is not known yet; -1 at the end. */
-static int merge_one(struct pipeline *p)
+/*
+ * The smallest head among the workers' output rings. A worker without one
+ * bounds what may go out by its watermark: with `fresh`, read now (and the
+ * dispatched seq when its input is empty: everything sent to it is handled);
+ * without, the one read last time, which stays a true bound (a watermark only
+ * grows, and everything up to it was committed before it was read).
+ */
+static struct worker *merge_scan(struct pipeline *p, bool fresh, struct out_rec *bh,
+				 const uint8_t **brec, size_t *blen, uint64_t *bound, bool *done)
 {
-	uint64_t d = atomic_load_explicit(&p->dispatched, memory_order_acquire);
-	uint64_t bound = UINT64_MAX;
+	uint64_t d = fresh ? atomic_load_explicit(&p->dispatched, memory_order_acquire) : 0;
 	struct worker *best = NULL;
-	struct out_rec bh = {0};
-	const uint8_t *brec = NULL;
-	size_t blen = 0;
-	bool done = true;
+	*bound = UINT64_MAX;
+	*done = true;
 	for (unsigned i = 0; i < p->n; i++) {
 		struct worker *w = &p->w[i];
-		uint64_t wm = atomic_load_explicit(&w->watermark, memory_order_acquire);
-		/* An empty input ring: every record up to d for w is handled. */
-		if (wm < d && ring_empty(w->in))
-			wm = d;
+		if (fresh) {
+			uint64_t wm = atomic_load_explicit(&w->watermark, memory_order_acquire);
+			/* An empty input ring: every record up to d for w is handled. */
+			if (wm < d && ring_empty(w->in))
+				wm = d;
+			w->wm_seen = wm;
+		}
 		size_t len;
 		const uint8_t *r = ring_peek(w->out, &len);
 		if (!r) {
-			done = done && wm == UINT64_MAX;
-			if (wm < bound)
-				bound = wm; /* w's next record has a later seq */
+			*done = *done && w->wm_seen == UINT64_MAX;
+			if (w->wm_seen < *bound)
+				*bound = w->wm_seen; /* w's next record has a later seq */
 			continue;
 		}
-		done = false;
+		*done = false;
 		struct out_rec h;
 		memcpy(&h, r, sizeof h);
-		if (!best || before(&h, w->id, &bh, best->id)) {
+		if (!best || before(&h, w->id, bh, best->id)) {
 			best = w;
-			bh = h;
-			brec = r;
-			blen = len;
+			*bh = h;
+			*brec = r;
+			*blen = len;
 		}
 	}
+	return best;
+}
+
+/* Emits the next record in stream order: 1; 0 when it is not known yet; -1 at the end. */
+static int merge_one(struct pipeline *p)
+{
+	struct out_rec bh = {0};
+	const uint8_t *brec = NULL;
+	size_t blen = 0;
+	uint64_t bound;
+	bool done;
+	/* The watermarks read last time are usually enough: no line shared with a worker read. */
+	struct worker *best = merge_scan(p, false, &bh, &brec, &blen, &bound, &done);
+	if (!best || bh.seq > bound)
+		best = merge_scan(p, true, &bh, &brec, &blen, &bound, &done);
 	if (!best)
 		return done ? -1 : 0;
 	if (bh.seq > bound)
 		return 0;
 	deliver(p, &bh, brec + sizeof bh, blen - sizeof bh);
-	ring_release(best->out);
+	ring_consume(best->out);
 	return 1;
+}
+
+/* Gives the workers back the output space of every record merged so far. */
+static void merge_flush(struct pipeline *p)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		ring_flush(p->w[i].out);
 }
 
 static void merge_chores(struct pipeline *p)
@@ -554,10 +627,13 @@ static void *merge_main(void *arg)
 		int r = merge_one(p);
 		if (r > 0) {
 			idle = 0;
-			if (++p->merged % AUDIT_TICK_EVERY == 0)
+			if (++p->merged % RELEASE_EVERY == 0)
+				merge_flush(p);
+			if (p->merged % AUDIT_TICK_EVERY == 0)
 				merge_chores(p);
 			continue;
 		}
+		merge_flush(p); /* a worker may be waiting for room */
 		if (r < 0)
 			return NULL;
 		if (idle == 0) {
@@ -609,7 +685,8 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char 
 		atomic_init(&w->next_expiry, UINT64_MAX);
 		w->in = ring_new(IN_RING_BYTES);
 		w->out = ring_new(OUT_RING_BYTES);
-		w->sensor = sensor_new(&p->lim, worker_emit, w, c->seed + i);
+		/* One seed: the capture thread's flow_hash is each table's bucket hash. */
+		w->sensor = sensor_new(&p->lim, worker_emit, w, c->seed);
 		if (!w->in || !w->out || !w->sensor)
 			goto oom;
 	}
@@ -679,6 +756,7 @@ void pipeline_stats_json(const struct pipeline *p, FILE *out)
 	for (unsigned i = 0; i < p->n; i++) {
 		const struct worker *w = &p->w[i];
 		fprintf(out, "%s{\"frames\":%llu", i ? "," : "", (unsigned long long)w->frames);
+		U("by_reference", w->by_ref);
 		U("ticks", w->ticks);
 		U("ring_full_waits", w->in_waits);
 		U("frames_cut", w->cut);

@@ -27,6 +27,7 @@
 #ifndef TAPIR_PIPELINE_H
 #define TAPIR_PIPELINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -52,6 +53,7 @@ struct pipeline_config {
 	const struct sensor_limits *lim;  /* divided among the workers: flows, memory caps */
 	enum pkt_link link;
 	uint64_t seed;
+	bool stable_frames;               /* capture_stable_frames: TCP frames go by reference */
 	struct output *out;               /* the merge thread's alone until pipeline_finish */
 	pipeline_snapshot_fn on_snapshot; /* may be NULL */
 	pipeline_chore_fn on_chore;       /* may be NULL */

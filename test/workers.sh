@@ -10,7 +10,8 @@
 #  3. expiry order: a client-only capture (test/oneway-pcap.py) whose events all
 #     come from connections timing out, with short and default timeouts; and
 #     flows ended at the end of input at the newest packet time (late-pcap.py)
-#  4. ThreadSanitizer: the ring's two-thread stress and a few replays under
+#  4. ThreadSanitizer: the ring's two-thread stress, test_pipeline (frames
+#     copied and by reference) and a few replays under
 #     build/tsan/tapir-tsan (slow threads shuffle the timing); any report, or
 #     events and alerts other than one worker's, fails
 #  5. live (with the ASan binary, then the TSan one): nginx (HTTP/1.1) and nghttpd (h2c) in one namespace, h2load clients
@@ -134,6 +135,14 @@ if [ -x build/tsan/test_ring ] && [ -x "$tsan" ]; then
 		echo "ok workers:tsan-ring"
 	else
 		echo "not ok workers:tsan-ring: $(grep -m 3 -E 'ThreadSanitizer|FAIL' "$tmp/tr")"
+	fi
+	# The pipeline in-process, frames copied and by reference (test_pipeline.c).
+	if [ ! -x build/tsan/test_pipeline ]; then
+		echo "not ok workers:tsan-pipeline: build/tsan/test_pipeline not built (make check builds it)"
+	elif build/tsan/test_pipeline >"$tmp/tp" 2>&1 && ! grep -q ThreadSanitizer "$tmp/tp"; then
+		echo "ok workers:tsan-pipeline"
+	else
+		echo "not ok workers:tsan-pipeline: $(grep -m 3 -E 'ThreadSanitizer|FAIL|differ' "$tmp/tp")"
 	fi
 	for cap in pcaps/demo.pcap "$tmp/oneway.pcap" "$tmp/frag.pcap" pcaps/h2-concurrent.pcap; do
 		n=3
