@@ -157,16 +157,50 @@ struct pipeline {
  * (the cores are shared; an idle live sensor wakes each thread 1000 times a
  * second at most, and a stalled writer notices room within a millisecond).
  */
+#define BACKOFF_SLEEP 4 /* the first *n that sleeps */
+
 static void backoff(unsigned *n)
 {
-	if (++*n < 16) {
+	if (++*n < BACKOFF_SLEEP) {
 		sched_yield();
 		return;
 	}
-	unsigned shift = *n - 16 < 5 ? *n - 16 : 5;
+	unsigned shift = *n - BACKOFF_SLEEP < 5 ? *n - BACKOFF_SLEEP : 5;
 	long us = 50L << shift;
 	struct timespec ts = {0, (us < 1000 ? us : 1000) * 1000};
 	nanosleep(&ts, NULL);
+}
+
+/*
+ * A reader that found work again: one whose last wait ended in a sleep goes
+ * straight back to sleeping (50 us) when it runs dry, instead of yielding
+ * first: it then takes its records in bursts rather than one by one, with a
+ * context switch for each.
+ */
+static void backoff_done(unsigned *n)
+{
+	*n = *n >= BACKOFF_SLEEP ? BACKOFF_SLEEP - 1 : 0;
+}
+
+/*
+ * Room for a record of `len` bytes in a writer's ring; when it is full, waits
+ * until a quarter of it is free (counted in *waits), so that the writer then
+ * writes a burst instead of trading places with its reader record by record.
+ */
+static void *reserve_wait(struct ring *r, size_t len, uint64_t *waits)
+{
+	void *dst = ring_reserve(r, len);
+	if (dst)
+		return dst;
+	(*waits)++;
+	unsigned n = 0;
+	size_t want = ring_max_record(r); /* a quarter of the ring, and more than a record */
+	do
+		backoff(&n);
+	while (!ring_has_room(r, want));
+	while (!(dst = ring_reserve(r, len)))
+		backoff(&n);
+	return dst;
 }
 
 /* ---- capture thread ---- */
@@ -186,13 +220,7 @@ static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, uint64
 		alen = alen < max ? alen : max;
 	}
 	size_t len = sizeof(struct in_rec) + alen + blen;
-	uint8_t *dst;
-	unsigned n = 0;
-	while (!(dst = ring_reserve(w->in, len))) {
-		if (n == 0)
-			w->in_waits++;
-		backoff(&n);
-	}
+	uint8_t *dst = reserve_wait(w->in, len, &w->in_waits);
 	struct in_rec h = {.type = type, .len = (uint32_t)(alen + blen), .seq = p->seq,
 			   .now = p->now, .hash = hash};
 	memcpy(dst, &h, sizeof h);
@@ -344,14 +372,7 @@ void pipeline_set_exchange(struct pipeline *p, const struct exchange_config *xc)
 
 static void *out_reserve(struct worker *w, size_t len)
 {
-	void *dst;
-	unsigned n = 0;
-	while (!(dst = ring_reserve(w->out, len))) {
-		if (n == 0)
-			w->out_waits++;
-		backoff(&n);
-	}
-	return dst;
+	return reserve_wait(w->out, len, &w->out_waits);
 }
 
 static void worker_emit(void *ctx, const struct api_event *ev)
@@ -466,7 +487,7 @@ static void *worker_main(void *arg)
 			backoff(&idle);
 			continue;
 		}
-		idle = 0;
+		backoff_done(&idle);
 		struct in_rec h;
 		memcpy(&h, r, sizeof h);
 		bool more = worker_handle(w, &h, r + sizeof h);
@@ -626,7 +647,7 @@ static void *merge_main(void *arg)
 	for (;;) {
 		int r = merge_one(p);
 		if (r > 0) {
-			idle = 0;
+			backoff_done(&idle);
 			if (++p->merged % RELEASE_EVERY == 0)
 				merge_flush(p);
 			if (p->merged % AUDIT_TICK_EVERY == 0)
@@ -636,7 +657,7 @@ static void *merge_main(void *arg)
 		merge_flush(p); /* a worker may be waiting for room */
 		if (r < 0)
 			return NULL;
-		if (idle == 0) {
+		if (idle == 0 || idle == BACKOFF_SLEEP - 1) {
 			p->merge_waits++;
 			merge_chores(p);
 		}

@@ -112,6 +112,11 @@ void *ring_reserve(struct ring *r, size_t len)
 	return r->buf + off + HDR;
 }
 
+bool ring_has_room(struct ring *r, size_t bytes)
+{
+	return room(r, atomic_load_explicit(&r->tail, memory_order_relaxed), bytes) >= bytes;
+}
+
 void ring_commit(struct ring *r, size_t len)
 {
 	size_t tail = r->pending;

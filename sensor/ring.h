@@ -35,6 +35,9 @@ size_t ring_max_record(const struct ring *r);
 void *ring_reserve(struct ring *r, size_t len);
 void ring_commit(struct ring *r, size_t len);
 
+/* Writer: whether `bytes` bytes are free now (for a writer waiting on a full ring). */
+bool ring_has_room(struct ring *r, size_t bytes);
+
 /* Reader: the oldest record not consumed (its length in *len), or NULL when empty. */
 const void *ring_peek(struct ring *r, size_t *len);
 /*

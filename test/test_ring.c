@@ -58,12 +58,16 @@ static void test_full(void)
 		n++;
 	}
 	CHECK_EQ(n, 4); /* 4 x (1000 + 8 header) fit in 4096, a fifth does not */
+	CHECK(ring_has_room(r, 4096 - 4 * 1008));
+	CHECK(!ring_has_room(r, 4096 - 4 * 1008 + 1));
 	size_t len;
 	CHECK(ring_peek(r, &len) != NULL);
 	ring_consume(r);
 	CHECK(ring_reserve(r, 1000) == NULL); /* consumed, not flushed: still taken */
 	CHECK(!ring_empty(r));
+	CHECK(!ring_has_room(r, 1008));
 	ring_flush(r);
+	CHECK(ring_has_room(r, 1008 + 4096 - 4 * 1008));
 	CHECK(ring_reserve(r, 1000) != NULL); /* room again, after a wrap */
 	ring_commit(r, 1000);
 	int got = 0;
