@@ -57,7 +57,7 @@
 #include "ring.h"
 
 #define IN_RING_BYTES ((size_t)4 << 20)  /* frames: 4 times the largest (262144 snaplen) */
-#define OUT_RING_BYTES ((size_t)2 << 20) /* events: about 370 of 5.6 KiB */
+#define OUT_RING_BYTES ((size_t)2 << 20) /* events: thousands of a few hundred bytes */
 #define FINISH_SEQ (UINT64_MAX - 1)
 #define CHECKPOINTS 64
 #define AUDIT_TICK_EVERY 1024          /* merged records between audit_tick calls */
@@ -84,14 +84,12 @@ struct in_rec {
 enum phase { PH_EXPIRE, PH_PACKET, PH_SNAPSHOT, PH_FINISH };
 enum out_type { OUT_EVENT, OUT_SNAPSHOT };
 
-/* Worker -> merge. Followed by an event (event_wire.h) or a struct snap. 24 bytes:
- * the event after it is 8-byte aligned, as ring records are. */
+/* Worker -> merge. Followed by an event (event_wire.h) or a struct snap. */
 struct out_rec {
 	uint64_t seq;
 	uint64_t order;
 	uint8_t phase, rank, type, pad[5];
 };
-_Static_assert(sizeof(struct out_rec) % 8 == 0, "the event after it stays aligned");
 
 /* pipeline_snapshot: asked of every worker at one point of the stream. */
 struct snap_ask {
@@ -147,7 +145,8 @@ struct pipeline {
 	struct ipfrag *frag;
 	struct sensor_stats here;                  /* frames that went to no worker */
 	/* The merge thread's. */
-	_Alignas(64) struct sensor_stats snap_sum;              /* the workers' answers so far */
+	_Alignas(64) struct api_event ev;
+	struct sensor_stats snap_sum;              /* the workers' answers so far */
 	unsigned snap_n;
 	uint64_t merged, merge_waits, bad_records;
 };
@@ -385,10 +384,10 @@ static void worker_emit(void *ctx, const struct api_event *ev)
 		/* flow_expire ends closed flows first; flow_end_all open ones first. */
 		h.rank = (uint8_t)(w->phase == PH_EXPIRE ? !closed : closed);
 	}
-	uint8_t *dst = out_reserve(w, sizeof h + EVENT_WIRE_SIZE);
+	uint8_t *dst = out_reserve(w, sizeof h + EVENT_WIRE_MAX);
 	memcpy(dst, &h, sizeof h);
-	event_wire_put(ev, dst + sizeof h);
-	ring_commit(w->out, sizeof h + EVENT_WIRE_SIZE);
+	size_t n = event_wire_put(ev, dst + sizeof h);
+	ring_commit(w->out, sizeof h + n);
 	w->events++;
 }
 
@@ -523,13 +522,11 @@ static void deliver(struct pipeline *p, const struct out_rec *h, const uint8_t *
 {
 	struct output *o = p->cfg.out;
 	if (h->type == OUT_EVENT) {
-		/* Read in place: the record is released after this. */
-		const struct api_event *ev = event_wire_view(body, len);
-		if (!ev) {
+		if (event_wire_get(&p->ev, body, len) != 0) {
 			p->bad_records++;
 			return;
 		}
-		output_event(o, ev);
+		output_event(o, &p->ev);
 		return;
 	}
 	struct snap sn;

@@ -30,7 +30,8 @@ size_t ring_max_record(const struct ring *r);
 /*
  * Writer: room for one record of `len` bytes (1..ring_max_record), 8-byte
  * aligned, or NULL when the ring is full now (try again later). Nothing is
- * visible to the reader until ring_commit(r, len) with the same len.
+ * visible to the reader until ring_commit(r, len), len at most the reserved
+ * length (a writer may reserve for the largest record and commit less).
  */
 void *ring_reserve(struct ring *r, size_t len);
 void ring_commit(struct ring *r, size_t len);

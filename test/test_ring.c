@@ -49,6 +49,26 @@ static void test_order_and_wrap(void)
 	ring_free(r);
 }
 
+/* Reserved for a large record, committed for a smaller one: the reader sees the smaller. */
+static void test_commit_less(void)
+{
+	struct ring *r = ring_new(4096);
+	size_t len;
+	for (int i = 0; i < 50; i++) {
+		uint8_t *p = ring_reserve(r, 900);
+		CHECK(p != NULL);
+		if (!p)
+			break;
+		p[0] = (uint8_t)i;
+		ring_commit(r, 10 + (size_t)i);
+		const uint8_t *q = ring_peek(r, &len);
+		CHECK(q == p && len == 10 + (size_t)i && q[0] == (uint8_t)i);
+		ring_release(r);
+	}
+	CHECK(ring_empty(r));
+	ring_free(r);
+}
+
 static void test_full(void)
 {
 	struct ring *r = ring_new(4096);
@@ -137,6 +157,7 @@ int main(void)
 {
 	RUN(test_order_and_wrap);
 	RUN(test_full);
+	RUN(test_commit_less);
 	RUN(test_two_threads);
 	return unit_done("test_ring");
 }
