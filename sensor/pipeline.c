@@ -32,6 +32,17 @@
  * one sensor): only the datagram knows the ports, and every fragment of a
  * flow must reach the flow's worker. The rebuilt datagram goes to the owner.
  *
+ * Cost. What crosses between threads is what the pipeline adds to one
+ * sensor's work, mostly cache lines one core wrote and another must fetch. So
+ * the capture thread decodes a frame once and sends the decoded view, with
+ * the flow's hash (which picks the worker and is the worker table's bucket
+ * hash) and the TCP payload, or only the view when the capture's frames stay
+ * valid to the end (capture_stable_frames: the payload is then read where it
+ * lies); events cross compacted (event_wire.h). Readers give ring space back
+ * and workers publish their watermark every RELEASE_EVERY records, not per
+ * record; a full ring's writer waits for a quarter of it (then writes a
+ * burst), and an idle reader soon sleeps instead of yielding (backoff).
+ *
  * One engine, here in the merge thread, not shards by identity: its peer
  * groups (baselines per group of identities), the route lists behind
  * new_route/shadow_endpoint, the MIDAS and HS-tree streams over all traffic,
@@ -56,8 +67,8 @@
 #include "ipfrag.h"
 #include "ring.h"
 
-#define IN_RING_BYTES ((size_t)4 << 20)  /* frames: 4 times the largest (262144 snaplen) */
-#define OUT_RING_BYTES ((size_t)2 << 20) /* events: thousands of a few hundred bytes */
+#define IN_RING_BYTES ((size_t)2 << 20)  /* segments: a quarter holds the largest frame */
+#define OUT_RING_BYTES ((size_t)1 << 20) /* events: a few thousand of a few hundred bytes */
 #define FINISH_SEQ (UINT64_MAX - 1)
 #define CHECKPOINTS 64
 #define AUDIT_TICK_EVERY 1024          /* merged records between audit_tick calls */
@@ -172,13 +183,13 @@ static void backoff(unsigned *n)
 
 /*
  * A reader that found work again: one whose last wait ended in a sleep goes
- * straight back to sleeping (50 us) when it runs dry, instead of yielding
- * first: it then takes its records in bursts rather than one by one, with a
- * context switch for each.
+ * straight back to a sleep as long as that one when it runs dry, instead of
+ * yielding first: it then takes its records in bursts (up to 1 ms of them)
+ * rather than one by one with a context switch for each.
  */
 static void backoff_done(unsigned *n)
 {
-	*n = *n >= BACKOFF_SLEEP ? BACKOFF_SLEEP - 1 : 0;
+	*n = *n >= BACKOFF_SLEEP ? *n - 1 : 0;
 }
 
 /*
@@ -640,11 +651,13 @@ static void *merge_main(void *arg)
 {
 	struct pipeline *p = arg;
 	unsigned idle = 0;
+	bool waiting = false;
 	pthread_setname_np(pthread_self(), "tapir-merge");
 	for (;;) {
 		int r = merge_one(p);
 		if (r > 0) {
 			backoff_done(&idle);
+			waiting = false;
 			if (++p->merged % RELEASE_EVERY == 0)
 				merge_flush(p);
 			if (p->merged % AUDIT_TICK_EVERY == 0)
@@ -654,9 +667,10 @@ static void *merge_main(void *arg)
 		merge_flush(p); /* a worker may be waiting for room */
 		if (r < 0)
 			return NULL;
-		if (idle == 0 || idle == BACKOFF_SLEEP - 1) {
+		if (!waiting) {
 			p->merge_waits++;
 			merge_chores(p);
+			waiting = true;
 		}
 		backoff(&idle);
 	}
