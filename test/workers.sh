@@ -136,10 +136,12 @@ if [ -x build/tsan/test_ring ] && [ -x "$tsan" ]; then
 	else
 		echo "not ok workers:tsan-ring: $(grep -m 3 -E 'ThreadSanitizer|FAIL' "$tmp/tr")"
 	fi
-	# The pipeline in-process, frames copied and by reference (test_pipeline.c).
+	# The pipeline in-process, frames copied and by reference (test_pipeline.c),
+	# also on the fragmented demo: rebuilt datagrams are copied.
 	if [ ! -x build/tsan/test_pipeline ]; then
 		echo "not ok workers:tsan-pipeline: build/tsan/test_pipeline not built (make check builds it)"
-	elif build/tsan/test_pipeline >"$tmp/tp" 2>&1 && ! grep -q ThreadSanitizer "$tmp/tp"; then
+	elif build/tsan/test_pipeline "$tmp/frag.pcap" >"$tmp/tp" 2>&1 &&
+		grep -q 'test_pipeline: 4 passed, 0 failed' "$tmp/tp" && ! grep -q ThreadSanitizer "$tmp/tp"; then
 		echo "ok workers:tsan-pipeline"
 	else
 		echo "not ok workers:tsan-pipeline: $(grep -m 3 -E 'ThreadSanitizer|FAIL|differ' "$tmp/tp")"
