@@ -171,12 +171,13 @@ struct pipeline {
 
 static void backoff(unsigned *n)
 {
-	if (++*n < BACKOFF_SLEEP) {
+	if (*n < BACKOFF_SLEEP + 5) /* 50 << 5 us: past the 1 ms cap */
+		++*n;
+	if (*n < BACKOFF_SLEEP) {
 		sched_yield();
 		return;
 	}
-	unsigned shift = *n - BACKOFF_SLEEP < 5 ? *n - BACKOFF_SLEEP : 5;
-	long us = 50L << shift;
+	long us = 50L << (*n - BACKOFF_SLEEP);
 	struct timespec ts = {0, (us < 1000 ? us : 1000) * 1000};
 	nanosleep(&ts, NULL);
 }
