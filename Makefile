@@ -26,7 +26,7 @@ TESTS    = $(TEST_SRC:test/%.c=build/san/%)
 # ThreadSanitizer: the threaded paths (--workers, the rings), run by test/workers.sh.
 TSAN_OBJ = $(LIB_SRC:%.c=build/tsan/%.o)
 TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
-TSAN_BINS = build/tsan/tapir-tsan build/tsan/test_ring
+TSAN_BINS = build/tsan/tapir-tsan build/tsan/test_ring build/tsan/test_pipeline
 
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= /etc
@@ -54,7 +54,7 @@ build/rel/%.o: %.c
 build/tsan/tapir-tsan: build/tsan/sensor/main.o $(TSAN_OBJ)
 	$(CC) $(TSAN_FLAGS) -o $@ $^ $(LIBS)
 
-build/tsan/test_ring: build/tsan/test/test_ring.o $(TSAN_OBJ)
+build/tsan/test_%: build/tsan/test/test_%.o $(TSAN_OBJ)
 	$(CC) $(TSAN_FLAGS) -o $@ $^ $(LIBS)
 
 build/tsan/%.o: %.c

@@ -452,7 +452,7 @@ static const struct key sensor_keys[] = {
 	{.name = "user", .kind = K_STR, .off = OFF(sensor.user), .max = CAP(sensor.user),
 	 .check = check_user},
 	{.name = "log", .kind = K_LOG, .off = OFF(sensor.log)},
-	{.name = "workers", .kind = K_U32, .off = OFF(sensor.workers), .min = 1, .max = 64},
+	{.name = "workers", .kind = K_U32, .off = OFF(sensor.workers), .min = 0, .max = 64},
 	{0},
 };
 
@@ -1320,7 +1320,7 @@ void config_defaults(struct tapir_config *c)
 {
 	memset(c, 0, sizeof *c);
 	snprintf(c->sensor.name, sizeof c->sensor.name, "tapir");
-	c->sensor.workers = 1;
+	c->sensor.workers = 0;
 	c->capture.snaplen = 262144;
 	c->capture.buffer = 64 * MiB;
 	c->capture.promiscuous = true;

@@ -37,7 +37,7 @@ struct config_sensor {
 	char name[64];              /* 1-63 of [A-Za-z0-9._-]; the "sensor" field of alerts */
 	char user[33];              /* live capture: drop to this user once open; "" = stay */
 	enum config_log log;
-	uint32_t workers;           /* 1..64 sensor threads (flows sharded by hash); 1 = no threads */
+	uint32_t workers;           /* 0..64 sensor worker threads (flows sharded by hash); 0 = no threads */
 };
 
 struct config_capture {

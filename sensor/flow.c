@@ -163,16 +163,14 @@ uint64_t flow_hash(const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
 	return key_hash(&k, mix64(seed));
 }
 
-struct flow *flow_lookup(struct flow_table *t, const uint8_t src[16], uint16_t sport,
-			 const uint8_t dst[16], uint16_t dport, const uint16_t vlan[2], uint64_t now,
-			 bool create, int *side)
+/* The flow of key k (hashing to `hash`), as flow_lookup. */
+static struct flow *lookup(struct flow_table *t, const struct flow_key *k, uint64_t hash,
+			   int *side, const uint16_t vlan[2], uint64_t now, bool create)
 {
-	struct flow_key k;
-	*side = make_key(&k, src, sport, dst, dport);
-	size_t b = key_hash(&k, t->seed) & t->mask;
+	size_t b = hash & t->mask;
 	struct flow *f;
 	for (f = t->buckets[b]; f; f = f->hnext)
-		if (memcmp(&f->key, &k, sizeof k) == 0 && vlan_matches(f, *side, vlan))
+		if (memcmp(&f->key, k, sizeof *k) == 0 && vlan_matches(f, *side, vlan))
 			break;
 	if (f) {
 		vlan_record(t, f, *side, vlan);
@@ -195,7 +193,7 @@ struct flow *flow_lookup(struct flow_table *t, const uint8_t src[16], uint16_t s
 	f = calloc(1, sizeof *f);
 	if (!f)
 		return NULL;
-	f->key = k;
+	f->key = *k;
 	vlan_record(t, f, *side, vlan);
 	f->last_us = now;
 	f->client_side = (uint8_t)*side;
@@ -251,6 +249,24 @@ uint64_t flow_next_expiry(const struct flow_table *t)
 	if (t->open.head && t->open.head->last_us + t->lim.idle_us < next)
 		next = t->open.head->last_us + t->lim.idle_us;
 	return next;
+}
+
+struct flow *flow_lookup(struct flow_table *t, const uint8_t src[16], uint16_t sport,
+			 const uint8_t dst[16], uint16_t dport, const uint16_t vlan[2], uint64_t now,
+			 bool create, int *side)
+{
+	struct flow_key k;
+	*side = make_key(&k, src, sport, dst, dport);
+	return lookup(t, &k, key_hash(&k, t->seed), side, vlan, now, create);
+}
+
+struct flow *flow_lookup_hashed(struct flow_table *t, uint64_t hash, const uint8_t src[16],
+				uint16_t sport, const uint8_t dst[16], uint16_t dport,
+				const uint16_t vlan[2], uint64_t now, bool create, int *side)
+{
+	struct flow_key k;
+	*side = make_key(&k, src, sport, dst, dport);
+	return lookup(t, &k, hash, side, vlan, now, create);
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t)

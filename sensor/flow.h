@@ -83,7 +83,8 @@ void flow_end_all(struct flow_table *t);
 
 /*
  * The hash of a connection, the same for both directions (VLAN ids left out):
- * what a pipeline shards flows by. Not the table's bucket hash (other seed).
+ * what a pipeline shards flows by, and the bucket hash of a table made with
+ * the same seed, so that it is computed once per packet (flow_lookup_hashed).
  */
 uint64_t flow_hash(const uint8_t src[16], uint16_t sport, const uint8_t dst[16], uint16_t dport,
 		   uint64_t seed);
@@ -97,6 +98,14 @@ uint64_t flow_hash(const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
 struct flow *flow_lookup(struct flow_table *t, const uint8_t src[16], uint16_t sport,
 			 const uint8_t dst[16], uint16_t dport, const uint16_t vlan[2], uint64_t now,
 			 bool create, int *side);
+
+/*
+ * flow_lookup with the packet's hash computed by the caller: `hash` must be
+ * flow_hash(src, sport, dst, dport, seed) with the seed the table was made with.
+ */
+struct flow *flow_lookup_hashed(struct flow_table *t, uint64_t hash, const uint8_t src[16],
+				uint16_t sport, const uint8_t dst[16], uint16_t dport,
+				const uint16_t vlan[2], uint64_t now, bool create, int *side);
 
 /* Moves a flow to the closed list (it then expires after closed_us). */
 void flow_mark_closed(struct flow_table *t, struct flow *f);

@@ -305,7 +305,8 @@ static void usage(FILE *f)
 		"  --buffer SIZE      live capture kernel buffer (default 64MiB)\n"
 		"  --no-promisc       do not put the interface in promiscuous mode\n"
 		"  --max-flows N      flow table cap\n"
-		"  --workers N        sensor threads, 1-64 (default 1: no threads)\n"
+		"  --workers N        sensor worker threads, 1-64, with a capture and a merge thread\n"
+		"                     (default 0: one thread does everything)\n"
 		"  --name NAME        sensor name\n"
 		"  --version, -h/--help\n");
 }
@@ -600,6 +601,7 @@ int main(int argc, char **argv)
 	struct logsink *logsink = NULL;
 	struct privdrop drop = {0};
 	uint64_t snaplen = 0, buffer = 0, max_flows = 0, workers = 0;
+	bool workers_set = false;
 	char err[1024];
 	struct delivery_stats rs = {0};
 	int opt, li = 0, status = 2;
@@ -633,8 +635,9 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case OPT_WORKERS:
-			if (parse_uint("--workers", optarg, 1, PIPELINE_MAX_WORKERS, &workers))
+			if (parse_uint("--workers", optarg, 0, PIPELINE_MAX_WORKERS, &workers))
 				return 2;
+			workers_set = true;
 			break;
 		case OPT_BUFFER:
 			if (config_parse_size(optarg, &buffer) != 0 || buffer == 0) {
@@ -675,7 +678,7 @@ int main(int argc, char **argv)
 		alerts_path = cfg.output.alerts;
 	if (max_flows)
 		cfg.flows.max = (uint32_t)max_flows;
-	if (workers)
+	if (workers_set)
 		cfg.sensor.workers = (uint32_t)workers;
 	const char *redis_key = redis_url ? "--redis" : "output.redis.url";
 	if (!redis_url && cfg.output.redis.url[0])
@@ -832,9 +835,10 @@ int main(int argc, char **argv)
 	struct run r = {.link = capture_link(cap), .inventory_path = inventory_path,
 			.config_path = config_path, .setup = su, .out = out, .cap = cap};
 	uint64_t seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
-	if (cfg.sensor.workers > 1) {
+	if (cfg.sensor.workers > 0) {
 		struct pipeline_config pc = {.workers = cfg.sensor.workers, .lim = &su->limits,
-					     .link = capture_link(cap), .seed = seed, .out = out,
+					     .link = capture_link(cap), .seed = seed,
+					     .stable_frames = capture_stable_frames(cap), .out = out,
 					     .on_snapshot = on_snapshot, .ctx = &r};
 		if (pipeline_start(&pipe, &pc, err, sizeof err) != 0) {
 			fprintf(stderr, "tapir: %s\n", err);

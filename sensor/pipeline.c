@@ -32,6 +32,17 @@
  * one sensor): only the datagram knows the ports, and every fragment of a
  * flow must reach the flow's worker. The rebuilt datagram goes to the owner.
  *
+ * Cost. What crosses between threads is what the pipeline adds to one
+ * sensor's work, mostly cache lines one core wrote and another must fetch. So
+ * the capture thread decodes a frame once and sends the decoded view, with
+ * the flow's hash (which picks the worker and is the worker table's bucket
+ * hash) and the TCP payload, or only the view when the capture's frames stay
+ * valid to the end (capture_stable_frames: the payload is then read where it
+ * lies); events cross compacted (event_wire.h). Readers give ring space back
+ * and workers publish their watermark every RELEASE_EVERY records, not per
+ * record; a full ring's writer waits for a quarter of it (then writes a
+ * burst), and an idle reader soon sleeps instead of yielding (backoff).
+ *
  * One engine, here in the merge thread, not shards by identity: its peer
  * groups (baselines per group of identities), the route lists behind
  * new_route/shadow_endpoint, the MIDAS and HS-tree streams over all traffic,
@@ -56,21 +67,29 @@
 #include "ipfrag.h"
 #include "ring.h"
 
-#define IN_RING_BYTES ((size_t)4 << 20)  /* frames: 4 times the largest (262144 snaplen) */
-#define OUT_RING_BYTES ((size_t)2 << 20) /* events: about 500 of ~4 KiB */
+#define IN_RING_BYTES ((size_t)2 << 20)  /* segments: a quarter holds the largest frame */
+#define OUT_RING_BYTES ((size_t)1 << 20) /* events: a few thousand of a few hundred bytes */
 #define FINISH_SEQ (UINT64_MAX - 1)
 #define CHECKPOINTS 64
 #define AUDIT_TICK_EVERY 1024          /* merged records between audit_tick calls */
+#define RELEASE_EVERY 32               /* records a reader consumes between two ring_flush */
 
-enum in_type { IN_FRAME, IN_DGRAM, IN_TICK, IN_SNAPSHOT, IN_EXCHANGE, IN_FINISH };
+/*
+ * IN_TCP: a decoded segment, its payload copied after the view; IN_TCP_REF:
+ * the view alone, its payload pointing into a frame that stays valid to the
+ * end (capture_stable_frames); a datagram rebuilt from fragments is always
+ * copied (ipfrag reuses its buffer).
+ */
+enum in_type { IN_TCP, IN_TCP_REF, IN_TICK, IN_SNAPSHOT, IN_EXCHANGE, IN_FINISH };
 
-/* Capture -> worker. Followed by `len` bytes: the frame; a struct pkt_view
- * and the datagram; a struct snap_ask; or a pointer to the exchange_config. */
+/* Capture -> worker. Followed by `len` bytes: a struct pkt_view and the
+ * payload; a struct snap_ask; or a pointer to the exchange_config. */
 struct in_rec {
 	uint32_t type;
 	uint32_t len;
 	uint64_t seq;
 	uint64_t now;          /* the capture clock (newest packet time) */
+	uint64_t hash;         /* IN_TCP*: flow_hash of the endpoints, the worker's bucket hash */
 };
 
 enum phase { PH_EXPIRE, PH_PACKET, PH_SNAPSHOT, PH_FINISH };
@@ -114,8 +133,10 @@ struct worker {
 	_Alignas(64) uint64_t seq;
 	uint8_t phase;
 	uint64_t events, out_waits;
+	/* The merge thread's: the watermark it last read (or the dispatched seq, input empty). */
+	_Alignas(64) uint64_t wm_seen;
 	/* The capture thread's. */
-	_Alignas(64) uint64_t frames, ticks, in_waits, cut;
+	_Alignas(64) uint64_t frames, by_ref, ticks, in_waits, cut;
 	uint64_t last_seq_sent;
 	uint64_t due;                              /* no flow of this worker is due before */
 	struct checkpoint cp[CHECKPOINTS];         /* a FIFO: cp[(cp_head + i) % CHECKPOINTS] */
@@ -146,16 +167,51 @@ struct pipeline {
  * (the cores are shared; an idle live sensor wakes each thread 1000 times a
  * second at most, and a stalled writer notices room within a millisecond).
  */
+#define BACKOFF_SLEEP 4 /* the first *n that sleeps */
+
 static void backoff(unsigned *n)
 {
-	if (++*n < 16) {
+	if (*n < BACKOFF_SLEEP + 5) /* 50 << 5 us: past the 1 ms cap */
+		++*n;
+	if (*n < BACKOFF_SLEEP) {
 		sched_yield();
 		return;
 	}
-	unsigned shift = *n - 16 < 5 ? *n - 16 : 5;
-	long us = 50L << shift;
+	long us = 50L << (*n - BACKOFF_SLEEP);
 	struct timespec ts = {0, (us < 1000 ? us : 1000) * 1000};
 	nanosleep(&ts, NULL);
+}
+
+/*
+ * A reader that found work again: one whose last wait ended in a sleep goes
+ * straight back to a sleep as long as that one when it runs dry, instead of
+ * yielding first: it then takes its records in bursts (up to 1 ms of them)
+ * rather than one by one with a context switch for each.
+ */
+static void backoff_done(unsigned *n)
+{
+	*n = *n >= BACKOFF_SLEEP ? *n - 1 : 0;
+}
+
+/*
+ * Room for a record of `len` bytes in a writer's ring; when it is full, waits
+ * until a quarter of it is free (counted in *waits), so that the writer then
+ * writes a burst instead of trading places with its reader record by record.
+ */
+static void *reserve_wait(struct ring *r, size_t len, uint64_t *waits)
+{
+	void *dst = ring_reserve(r, len);
+	if (dst)
+		return dst;
+	(*waits)++;
+	unsigned n = 0;
+	size_t want = ring_max_record(r); /* a quarter of the ring, and more than a record */
+	do
+		backoff(&n);
+	while (!ring_has_room(r, want));
+	while (!(dst = ring_reserve(r, len)))
+		backoff(&n);
+	return dst;
 }
 
 /* ---- capture thread ---- */
@@ -165,8 +221,8 @@ static struct checkpoint *cp_at(struct worker *w, unsigned i)
 	return &w->cp[(w->cp_head + i) % CHECKPOINTS];
 }
 
-static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, const void *a,
-		     size_t alen, const void *b, size_t blen)
+static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, uint64_t hash,
+		     const void *a, size_t alen, const void *b, size_t blen)
 {
 	size_t max = ring_max_record(w->in) - sizeof(struct in_rec);
 	if (alen + blen > max) { /* longer than any snapshot length: keep the head */
@@ -175,15 +231,9 @@ static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, const 
 		alen = alen < max ? alen : max;
 	}
 	size_t len = sizeof(struct in_rec) + alen + blen;
-	uint8_t *dst;
-	unsigned n = 0;
-	while (!(dst = ring_reserve(w->in, len))) {
-		if (n == 0)
-			w->in_waits++;
-		backoff(&n);
-	}
+	uint8_t *dst = reserve_wait(w->in, len, &w->in_waits);
 	struct in_rec h = {.type = type, .len = (uint32_t)(alen + blen), .seq = p->seq,
-			   .now = p->now};
+			   .now = p->now, .hash = hash};
 	memcpy(dst, &h, sizeof h);
 	if (alen)
 		memcpy(dst + sizeof h, a, alen);
@@ -229,74 +279,82 @@ static void send_ticks(struct pipeline *p, const struct worker *to)
 		w->due = due_bound(p, w);
 		if (p->now < w->due)
 			continue;
-		send_rec(p, w, IN_TICK, NULL, 0, NULL, 0);
+		send_rec(p, w, IN_TICK, 0, NULL, 0, NULL, 0);
 		w->ticks++;
 		w->due = p->now + 1; /* asked again at the next later frame */
 	}
 }
 
-/* The worker that owns the flow: the same for both directions. */
-static struct worker *owner(struct pipeline *p, const struct pkt_view *v)
+/*
+ * The worker that owns the flow: the same for both directions. The high half
+ * of the hash picks it; the workers' tables index buckets with the low bits.
+ */
+static struct worker *owner(struct pipeline *p, uint64_t hash)
 {
-	return &p->w[flow_hash(v->src, v->sport, v->dst, v->dport, p->cfg.seed) % p->n];
+	return &p->w[((hash >> 32) * p->n) >> 32];
 }
 
-/* A frame no worker gets is counted here, as the sensor would have. */
-static void count_here(struct pipeline *p, size_t caplen)
+static uint64_t hash_of(const struct pipeline *p, const struct pkt_view *v)
 {
-	p->here.c.packets++;
-	p->here.c.bytes += caplen;
+	return flow_hash(v->src, v->sport, v->dst, v->dport, p->cfg.seed);
 }
 
 void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, size_t caplen)
 {
 	p->seq++;
+	/* Every frame is counted here, as the sensor would have; workers count TCP. */
+	p->here.c.packets++;
+	p->here.c.bytes += caplen;
 	if (ts_us < p->now)
 		p->here.c.clock_backwards++;
 	else
 		p->now = ts_us;
 	struct pkt_view v;
 	struct worker *to = NULL;
-	const uint8_t *dgram = NULL;
-	size_t dlen = 0;
+	bool rebuilt = false;
+	uint64_t hash = 0;
 	switch (pkt_decode(p->cfg.link, frame, caplen, &v)) {
 	case PKT_TCP:
-		to = owner(p, &v);
+		hash = hash_of(p, &v);
+		to = owner(p, hash);
 		break;
 	case PKT_FRAGMENT: {
-		count_here(p, caplen);
 		p->here.c.fragments++;
+		const uint8_t *dgram;
+		size_t dlen;
 		if (ipfrag_feed(p->frag, &v, p->now, &dgram, &dlen) != 1)
 			break;
 		if (v.frag_proto != 6) {
 			p->here.c.other++;
 			break;
 		}
-		struct pkt_view t = v;
-		if (pkt_decode_tcp(dgram, dlen, &t) != PKT_TCP) {
-			p->here.c.malformed[t.bad]++;
+		if (pkt_decode_tcp(dgram, dlen, &v) != PKT_TCP) {
+			p->here.c.malformed[v.bad]++;
 			break;
 		}
-		to = owner(p, &t);
+		rebuilt = true;
+		hash = hash_of(p, &v);
+		to = owner(p, hash);
 		break;
 	}
 	case PKT_OTHER:
-		count_here(p, caplen);
 		p->here.c.other++;
 		break;
 	case PKT_MALFORMED:
-		count_here(p, caplen);
 		p->here.c.malformed[v.bad]++;
 		break;
 	}
 	send_ticks(p, to);
-	if (to && dgram) {
-		v.frag_data = NULL; /* pointers do not cross; the worker decodes the copy */
-		v.payload = NULL;
-		send_rec(p, to, IN_DGRAM, &v, sizeof v, dgram, dlen);
+	if (to && p->cfg.stable_frames && !rebuilt) {
+		send_rec(p, to, IN_TCP_REF, hash, &v, sizeof v, NULL, 0);
 		to->frames++;
+		to->by_ref++;
 	} else if (to) {
-		send_rec(p, to, IN_FRAME, frame, caplen, NULL, 0);
+		/* Pointers into the frame do not cross; the worker points them at the copy. */
+		const uint8_t *payload = v.payload;
+		v.payload = NULL;
+		v.frag_data = NULL;
+		send_rec(p, to, IN_TCP, hash, &v, sizeof v, payload, v.payload_len);
 		to->frames++;
 	}
 	atomic_store_explicit(&p->dispatched, p->seq, memory_order_release);
@@ -305,7 +363,7 @@ void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, si
 static void broadcast(struct pipeline *p, uint32_t type, const void *a, size_t alen)
 {
 	for (unsigned i = 0; i < p->started; i++)
-		send_rec(p, &p->w[i], type, a, alen, NULL, 0);
+		send_rec(p, &p->w[i], type, 0, a, alen, NULL, 0);
 }
 
 void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, int tag,
@@ -325,14 +383,7 @@ void pipeline_set_exchange(struct pipeline *p, const struct exchange_config *xc)
 
 static void *out_reserve(struct worker *w, size_t len)
 {
-	void *dst;
-	unsigned n = 0;
-	while (!(dst = ring_reserve(w->out, len))) {
-		if (n == 0)
-			w->out_waits++;
-		backoff(&n);
-	}
-	return dst;
+	return reserve_wait(w->out, len, &w->out_waits);
 }
 
 static void worker_emit(void *ctx, const struct api_event *ev)
@@ -345,10 +396,9 @@ static void worker_emit(void *ctx, const struct api_event *ev)
 		/* flow_expire ends closed flows first; flow_end_all open ones first. */
 		h.rank = (uint8_t)(w->phase == PH_EXPIRE ? !closed : closed);
 	}
-	size_t n = event_wire_size(ev);
-	uint8_t *dst = out_reserve(w, sizeof h + n);
+	uint8_t *dst = out_reserve(w, sizeof h + EVENT_WIRE_MAX);
 	memcpy(dst, &h, sizeof h);
-	event_wire_put(ev, dst + sizeof h);
+	size_t n = event_wire_put(ev, dst + sizeof h);
 	ring_commit(w->out, sizeof h + n);
 	w->events++;
 }
@@ -372,19 +422,22 @@ static bool worker_handle(struct worker *w, const struct in_rec *h, const uint8_
 	w->seq = h->seq;
 	sensor_set_seq(s, h->seq);
 	switch ((enum in_type)h->type) {
-	case IN_FRAME:
-		w->phase = PH_EXPIRE;
-		sensor_advance(s, h->now);
-		w->phase = PH_PACKET;
-		sensor_packet(s, w->p->cfg.link, h->now, body, h->len);
-		break;
-	case IN_DGRAM: {
+	case IN_TCP:
+	case IN_TCP_REF: {
 		struct pkt_view v;
 		memcpy(&v, body, sizeof v);
+		if (h->type == IN_TCP) {
+			size_t n = h->len - sizeof v; /* less than payload_len only when cut */
+			v.payload = body + sizeof v;
+			if (n < v.payload_len) {
+				v.payload_len = n;
+				v.truncated = true;
+			}
+		}
 		w->phase = PH_EXPIRE;
 		sensor_advance(s, h->now);
 		w->phase = PH_PACKET;
-		sensor_datagram(s, h->now, &v, body + sizeof v, h->len - sizeof v);
+		sensor_tcp(s, &v, h->hash);
 		break;
 	}
 	case IN_TICK:
@@ -401,6 +454,9 @@ static bool worker_handle(struct worker *w, const struct in_rec *h, const uint8_
 		break;
 	}
 	case IN_FINISH:
+		/* One sensor ends its flows at the newest packet time, not this worker's last. */
+		w->phase = PH_EXPIRE;
+		sensor_advance(s, h->now);
 		w->seq = FINISH_SEQ;
 		w->phase = PH_FINISH;
 		sensor_finish(s);
@@ -409,10 +465,25 @@ static bool worker_handle(struct worker *w, const struct in_rec *h, const uint8_
 	return true;
 }
 
+/* After the events it made: the merge thread may read "past seq". */
+static void worker_publish(struct worker *w, uint64_t seq)
+{
+	atomic_store_explicit(&w->next_expiry, sensor_next_expiry(w->sensor), memory_order_relaxed);
+	atomic_store_explicit(&w->watermark, seq, memory_order_release);
+	ring_flush(w->in);
+}
+
+/*
+ * Records are handled in batches: the watermark is published and the input
+ * given back every RELEASE_EVERY records and whenever the input runs dry, not
+ * after each one (the stores to lines the other threads read cost more than
+ * the record's own work when the records are small).
+ */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	unsigned idle = 0;
+	unsigned idle = 0, pending = 0;
+	uint64_t last = 0;
 	char name[16];
 	snprintf(name, sizeof name, "tapir-w%u", w->id);
 	pthread_setname_np(pthread_self(), name); /* top -H, perf --sort comm */
@@ -420,21 +491,27 @@ static void *worker_main(void *arg)
 		size_t len;
 		const uint8_t *r = ring_peek(w->in, &len);
 		if (!r) {
+			if (pending) {
+				worker_publish(w, last);
+				pending = 0;
+			}
 			backoff(&idle);
 			continue;
 		}
-		idle = 0;
+		backoff_done(&idle);
 		struct in_rec h;
 		memcpy(&h, r, sizeof h);
 		bool more = worker_handle(w, &h, r + sizeof h);
-		atomic_store_explicit(&w->next_expiry, sensor_next_expiry(w->sensor),
-				      memory_order_relaxed);
-		/* After the events it made: the merge thread may read "past h.seq". */
-		atomic_store_explicit(&w->watermark, more ? h.seq : UINT64_MAX,
-				      memory_order_release);
-		ring_release(w->in);
-		if (!more)
+		ring_consume(w->in);
+		if (!more) {
+			worker_publish(w, UINT64_MAX);
 			return NULL;
+		}
+		last = h.seq;
+		if (++pending == RELEASE_EVERY) {
+			worker_publish(w, last);
+			pending = 0;
+		}
 	}
 }
 
@@ -490,47 +567,76 @@ static void deliver(struct pipeline *p, const struct out_rec *h, const uint8_t *
 	p->snap_n = 0;
 }
 
-/* Emits the next record in stream order: 1; 0 when it is not known yet; -1 at the end. */
-static int merge_one(struct pipeline *p)
+/*
+ * The smallest head among the workers' output rings. A worker without one
+ * bounds what may go out by its watermark: with `fresh`, read now (and the
+ * dispatched seq when its input is empty: everything sent to it is handled);
+ * without, the one read last time, which stays a true bound (a watermark only
+ * grows, and everything up to it was committed before it was read).
+ */
+static struct worker *merge_scan(struct pipeline *p, bool fresh, struct out_rec *bh,
+				 const uint8_t **brec, size_t *blen, uint64_t *bound, bool *done)
 {
-	uint64_t d = atomic_load_explicit(&p->dispatched, memory_order_acquire);
-	uint64_t bound = UINT64_MAX;
+	uint64_t d = fresh ? atomic_load_explicit(&p->dispatched, memory_order_acquire) : 0;
 	struct worker *best = NULL;
-	struct out_rec bh = {0};
-	const uint8_t *brec = NULL;
-	size_t blen = 0;
-	bool done = true;
+	*bound = UINT64_MAX;
+	*done = true;
 	for (unsigned i = 0; i < p->n; i++) {
 		struct worker *w = &p->w[i];
-		uint64_t wm = atomic_load_explicit(&w->watermark, memory_order_acquire);
-		/* An empty input ring: every record up to d for w is handled. */
-		if (wm < d && ring_empty(w->in))
-			wm = d;
+		if (fresh) {
+			uint64_t wm = atomic_load_explicit(&w->watermark, memory_order_acquire);
+			/* An empty input ring: every record up to d for w is handled. */
+			if (wm < d && ring_empty(w->in))
+				wm = d;
+			w->wm_seen = wm;
+		}
 		size_t len;
 		const uint8_t *r = ring_peek(w->out, &len);
 		if (!r) {
-			done = done && wm == UINT64_MAX;
-			if (wm < bound)
-				bound = wm; /* w's next record has a later seq */
+			*done = *done && w->wm_seen == UINT64_MAX;
+			if (w->wm_seen < *bound)
+				*bound = w->wm_seen; /* w's next record has a later seq */
 			continue;
 		}
-		done = false;
+		*done = false;
 		struct out_rec h;
 		memcpy(&h, r, sizeof h);
-		if (!best || before(&h, w->id, &bh, best->id)) {
+		if (!best || before(&h, w->id, bh, best->id)) {
 			best = w;
-			bh = h;
-			brec = r;
-			blen = len;
+			*bh = h;
+			*brec = r;
+			*blen = len;
 		}
 	}
+	return best;
+}
+
+/* Emits the next record in stream order: 1; 0 when it is not known yet; -1 at the end. */
+static int merge_one(struct pipeline *p)
+{
+	struct out_rec bh = {0};
+	const uint8_t *brec = NULL;
+	size_t blen = 0;
+	uint64_t bound;
+	bool done;
+	/* The watermarks read last time are usually enough: no line shared with a worker read. */
+	struct worker *best = merge_scan(p, false, &bh, &brec, &blen, &bound, &done);
+	if (!best || bh.seq > bound)
+		best = merge_scan(p, true, &bh, &brec, &blen, &bound, &done);
 	if (!best)
 		return done ? -1 : 0;
 	if (bh.seq > bound)
 		return 0;
 	deliver(p, &bh, brec + sizeof bh, blen - sizeof bh);
-	ring_release(best->out);
+	ring_consume(best->out);
 	return 1;
+}
+
+/* Gives the workers back the output space of every record merged so far. */
+static void merge_flush(struct pipeline *p)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		ring_flush(p->w[i].out);
 }
 
 static void merge_chores(struct pipeline *p)
@@ -546,20 +652,26 @@ static void *merge_main(void *arg)
 {
 	struct pipeline *p = arg;
 	unsigned idle = 0;
+	bool waiting = false;
 	pthread_setname_np(pthread_self(), "tapir-merge");
 	for (;;) {
 		int r = merge_one(p);
 		if (r > 0) {
-			idle = 0;
-			if (++p->merged % AUDIT_TICK_EVERY == 0)
+			backoff_done(&idle);
+			waiting = false;
+			if (++p->merged % RELEASE_EVERY == 0)
+				merge_flush(p);
+			if (p->merged % AUDIT_TICK_EVERY == 0)
 				merge_chores(p);
 			continue;
 		}
+		merge_flush(p); /* a worker may be waiting for room */
 		if (r < 0)
 			return NULL;
-		if (idle == 0) {
+		if (!waiting) {
 			p->merge_waits++;
 			merge_chores(p);
+			waiting = true;
 		}
 		backoff(&idle);
 	}
@@ -571,8 +683,8 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char 
 		   size_t errlen)
 {
 	*out = NULL;
-	if (c->workers < 2 || c->workers > PIPELINE_MAX_WORKERS) {
-		snprintf(err, errlen, "workers: %u is not from 2 to %d", c->workers,
+	if (c->workers < 1 || c->workers > PIPELINE_MAX_WORKERS) {
+		snprintf(err, errlen, "workers: %u is not from 1 to %d", c->workers,
 			 PIPELINE_MAX_WORKERS);
 		return -1;
 	}
@@ -606,7 +718,8 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char 
 		atomic_init(&w->next_expiry, UINT64_MAX);
 		w->in = ring_new(IN_RING_BYTES);
 		w->out = ring_new(OUT_RING_BYTES);
-		w->sensor = sensor_new(&p->lim, worker_emit, w, c->seed + i);
+		/* One seed: the capture thread's flow_hash is each table's bucket hash. */
+		w->sensor = sensor_new(&p->lim, worker_emit, w, c->seed);
 		if (!w->in || !w->out || !w->sensor)
 			goto oom;
 	}
@@ -676,6 +789,7 @@ void pipeline_stats_json(const struct pipeline *p, FILE *out)
 	for (unsigned i = 0; i < p->n; i++) {
 		const struct worker *w = &p->w[i];
 		fprintf(out, "%s{\"frames\":%llu", i ? "," : "", (unsigned long long)w->frames);
+		U("by_reference", w->by_ref);
 		U("ticks", w->ticks);
 		U("ring_full_waits", w->in_waits);
 		U("frames_cut", w->cut);

@@ -1,5 +1,5 @@
 /*
- * pipeline.h - the sensor across cores (--workers N, N >= 2):
+ * pipeline.h - the sensor across cores (--workers N, N >= 1):
  *
  *   capture thread --SPSC--> worker 0..N-1 --SPSC--> merge/output thread
  *   (the caller's)           (one sensor each)       (routes, JSON, audit,
@@ -27,6 +27,7 @@
 #ifndef TAPIR_PIPELINE_H
 #define TAPIR_PIPELINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -48,10 +49,11 @@ typedef void (*pipeline_snapshot_fn)(void *ctx, int tag, struct output *out, uin
 typedef void (*pipeline_chore_fn)(void *ctx, struct output *out);
 
 struct pipeline_config {
-	unsigned workers;                 /* 2..PIPELINE_MAX_WORKERS */
+	unsigned workers;                 /* 1..PIPELINE_MAX_WORKERS */
 	const struct sensor_limits *lim;  /* divided among the workers: flows, memory caps */
 	enum pkt_link link;
 	uint64_t seed;
+	bool stable_frames;               /* capture_stable_frames: TCP frames go by reference */
 	struct output *out;               /* the merge thread's alone until pipeline_finish */
 	pipeline_snapshot_fn on_snapshot; /* may be NULL */
 	pipeline_chore_fn on_chore;       /* may be NULL */

@@ -3,9 +3,11 @@
  * wrapped) and are masked to index; the writer owns `tail`, the reader owns
  * `head`, each on its own cache line with the other side's value cached next
  * to it so the shared line is read only when the cached value says "full" or
- * "empty". Publication: commit stores tail with release after writing the
- * record; peek loads tail with acquire before reading it (and the mirror for
- * head), which is all the ordering an SPSC queue needs.
+ * "empty". The reader reads at its own position (rpos) and publishes head only
+ * when it flushes, so a batch of records costs one store to the shared line.
+ * Publication: commit stores tail with release after writing the record; peek
+ * loads tail with acquire before reading it (and the mirror for head), which
+ * is all the ordering an SPSC queue needs.
  *
  * Layout of one record, 8-byte aligned:
  *
@@ -30,6 +32,7 @@
 struct ring {
 	/* Reader's line. */
 	_Alignas(LINE) _Atomic size_t head;
+	size_t rpos;      /* next record to read: head plus what is consumed, not flushed */
 	size_t tail_cache;
 	/* Writer's line. */
 	_Alignas(LINE) _Atomic size_t tail;
@@ -109,6 +112,11 @@ void *ring_reserve(struct ring *r, size_t len)
 	return r->buf + off + HDR;
 }
 
+bool ring_has_room(struct ring *r, size_t bytes)
+{
+	return room(r, atomic_load_explicit(&r->tail, memory_order_relaxed), bytes) >= bytes;
+}
+
 void ring_commit(struct ring *r, size_t len)
 {
 	size_t tail = r->pending;
@@ -119,32 +127,40 @@ void ring_commit(struct ring *r, size_t len)
 
 const void *ring_peek(struct ring *r, size_t *len)
 {
-	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	for (;;) {
-		if (head == r->tail_cache) {
+		if (r->rpos == r->tail_cache) {
 			r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-			if (head == r->tail_cache)
+			if (r->rpos == r->tail_cache)
 				return NULL;
 		}
-		size_t off = head & r->mask;
+		size_t off = r->rpos & r->mask;
 		uint32_t l;
 		memcpy(&l, r->buf + off, sizeof l);
 		if (l != WRAP) {
 			*len = l;
 			return r->buf + off + HDR;
 		}
-		/* Skip the wrap marker; only the reader's own position moves. */
-		head += r->mask + 1 - off;
-		atomic_store_explicit(&r->head, head, memory_order_release);
+		r->rpos += r->mask + 1 - off; /* skip the wrap marker */
 	}
+}
+
+void ring_consume(struct ring *r)
+{
+	uint32_t l;
+	memcpy(&l, r->buf + (r->rpos & r->mask), sizeof l);
+	r->rpos += HDR + round8(l);
+}
+
+void ring_flush(struct ring *r)
+{
+	if (atomic_load_explicit(&r->head, memory_order_relaxed) != r->rpos)
+		atomic_store_explicit(&r->head, r->rpos, memory_order_release);
 }
 
 void ring_release(struct ring *r)
 {
-	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	uint32_t l;
-	memcpy(&l, r->buf + (head & r->mask), sizeof l);
-	atomic_store_explicit(&r->head, head + HDR + round8(l), memory_order_release);
+	ring_consume(r);
+	ring_flush(r);
 }
 
 bool ring_empty(const struct ring *r)

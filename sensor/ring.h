@@ -5,7 +5,8 @@
  * One thread writes (ring_reserve, then ring_commit), one thread reads
  * (ring_peek, then ring_release); no locks, no allocation after ring_new.
  * A record is read in place and released only when the reader is done with
- * it, so the writer may read "released" as "fully processed".
+ * it, so the writer may read "released" as "fully processed"; the reader may
+ * release records in batches.
  */
 #ifndef TAPIR_RING_H
 #define TAPIR_RING_H
@@ -29,17 +30,29 @@ size_t ring_max_record(const struct ring *r);
 /*
  * Writer: room for one record of `len` bytes (1..ring_max_record), 8-byte
  * aligned, or NULL when the ring is full now (try again later). Nothing is
- * visible to the reader until ring_commit(r, len) with the same len.
+ * visible to the reader until ring_commit(r, len), len at most the reserved
+ * length (a writer may reserve for the largest record and commit less).
  */
 void *ring_reserve(struct ring *r, size_t len);
 void ring_commit(struct ring *r, size_t len);
 
-/* Reader: the oldest record (its length in *len), or NULL when empty. */
+/* Writer: whether `bytes` bytes are free now (for a writer waiting on a full ring). */
+bool ring_has_room(struct ring *r, size_t bytes);
+
+/* Reader: the oldest record not consumed (its length in *len), or NULL when empty. */
 const void *ring_peek(struct ring *r, size_t *len);
-/* Reader: done with the record ring_peek returned; its bytes may be reused. */
+/*
+ * Reader: done with the record ring_peek returned. ring_consume moves on to
+ * the next one but keeps its bytes from the writer until ring_flush, which
+ * gives back every record consumed so far with one store to the shared index
+ * (a reader that batches must flush before it waits, or the writer may wait
+ * on it). ring_release is ring_consume then ring_flush.
+ */
+void ring_consume(struct ring *r);
+void ring_flush(struct ring *r);
 void ring_release(struct ring *r);
 
-/* Either thread, or a third one: nothing committed is left unreleased. */
+/* Either thread, or a third one: nothing committed is left unflushed. */
 bool ring_empty(const struct ring *r);
 
 #endif

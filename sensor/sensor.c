@@ -71,13 +71,23 @@ struct sensor *sensor_new(const struct sensor_limits *lim, session_emit_fn emit,
 	return s;
 }
 
-static void handle_tcp(struct sensor *s, const struct pkt_view *v)
+/* The flow of v, created when new; `hash`: flow_hash's, or NULL to compute it. */
+static struct flow *lookup(struct sensor *s, const struct pkt_view *v, const uint64_t *hash,
+			   int *side)
+{
+	if (hash)
+		return flow_lookup_hashed(s->flows, *hash, v->src, v->sport, v->dst, v->dport,
+					  v->vlan, s->now, true, side);
+	return flow_lookup(s->flows, v->src, v->sport, v->dst, v->dport, v->vlan, s->now, true,
+			   side);
+}
+
+static void handle_tcp(struct sensor *s, const struct pkt_view *v, const uint64_t *hash)
 {
 	s->c.tcp++;
 	int side;
 	bool syn_only = (v->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
-	struct flow *f = flow_lookup(s->flows, v->src, v->sport, v->dst, v->dport, v->vlan, s->now,
-				     true, &side);
+	struct flow *f = lookup(s, v, hash, &side);
 	if (!f) {
 		s->c.flow_alloc_failed++;
 		return;
@@ -86,8 +96,7 @@ static void handle_tcp(struct sensor *s, const struct pkt_view *v)
 	if (syn_only && (f->closed || f->rst_seen) && f->packets > 0) {
 		s->tcp.port_reuse++;
 		flow_end(s->flows, f, FLOW_END_CLOSED);
-		f = flow_lookup(s->flows, v->src, v->sport, v->dst, v->dport, v->vlan, s->now, true,
-				&side);
+		f = lookup(s, v, hash, &side);
 		if (!f) {
 			s->c.flow_alloc_failed++;
 			return;
@@ -123,14 +132,9 @@ void sensor_ending(const struct sensor *s, uint64_t *order, bool *closed)
 	*closed = s->ending_closed;
 }
 
-void sensor_datagram(struct sensor *s, uint64_t ts_us, struct pkt_view *v, const uint8_t *seg,
-		     size_t len)
+void sensor_tcp(struct sensor *s, const struct pkt_view *v, uint64_t hash)
 {
-	sensor_advance(s, ts_us);
-	if (pkt_decode_tcp(seg, len, v) == PKT_TCP)
-		handle_tcp(s, v);
-	else
-		s->c.malformed[v->bad]++;
+	handle_tcp(s, v, &hash);
 }
 
 void sensor_packet(struct sensor *s, enum pkt_link link, uint64_t ts_us, const uint8_t *frame,
@@ -147,7 +151,7 @@ void sensor_packet(struct sensor *s, enum pkt_link link, uint64_t ts_us, const u
 	struct pkt_view v;
 	switch (pkt_decode(link, frame, caplen, &v)) {
 	case PKT_TCP:
-		handle_tcp(s, &v);
+		handle_tcp(s, &v, NULL);
 		break;
 	case PKT_FRAGMENT: {
 		s->c.fragments++;
@@ -160,7 +164,7 @@ void sensor_packet(struct sensor *s, enum pkt_link link, uint64_t ts_us, const u
 			break;
 		}
 		if (pkt_decode_tcp(dgram, len, &v) == PKT_TCP)
-			handle_tcp(s, &v);
+			handle_tcp(s, &v, NULL);
 		else
 			s->c.malformed[v.bad]++;
 		break;

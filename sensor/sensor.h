@@ -100,12 +100,13 @@ void sensor_advance(struct sensor *s, uint64_t now);
 uint64_t sensor_next_expiry(const struct sensor *s);
 
 /*
- * A TCP datagram rebuilt from IP fragments by the caller (the pipeline's
- * capture thread owns fragment reassembly). `v` holds the IP fields of its
- * last fragment; `seg` is the TCP header and payload.
+ * A TCP segment the caller decoded (pkt_decode gave PKT_TCP, or pkt_decode_tcp
+ * on a rebuilt datagram), at the time of the last sensor_advance. `hash` is
+ * flow_hash() of its endpoints with the seed this sensor was made with (a
+ * pipeline's capture thread computed it to choose the worker). Counted as TCP,
+ * not as a frame: the caller counts frames and bytes.
  */
-void sensor_datagram(struct sensor *s, uint64_t ts_us, struct pkt_view *v, const uint8_t *seg,
-		     size_t len);
+void sensor_tcp(struct sensor *s, const struct pkt_view *v, uint64_t hash);
 
 /*
  * The caller's sequence number of the next frames (0 by default); each flow

@@ -77,12 +77,15 @@ null_mbps=$(mbps "$bytes" "$null_s")
 row "libpcap null loop" "$null_s" "$null_mbps" "$2" "-" "1.0000" "$3" "1.0000"
 set -- $(run build/tapir -r "$cap" --events /dev/null --alerts /dev/null); tapir_s=$1; tapir_cpu=$3
 tapir_mbps=$(mbps "$bytes" "$tapir_s")
-row "tapir, 1 worker" "$tapir_s" "$tapir_mbps" "$2" "$(echo "$events / $tapir_s" | bc)" \
+row "tapir, no threads (--workers 0)" "$tapir_s" "$tapir_mbps" "$2" "$(echo "$events / $tapir_s" | bc)" \
 	"$(ratio "$null_s" "$tapir_s")" "$3" "$(ratio "$null_cpu" "$3")"
 if build/tapir --help 2>&1 | grep -q -- --workers; then
-	set -- $(run build/tapir -r "$cap" --workers 2 --events /dev/null --alerts /dev/null); w2_s=$1
-	row "tapir --workers 2" "$w2_s" "$(mbps "$bytes" "$w2_s")" "$2" "$(echo "$events / $w2_s" | bc)" \
-		"$(ratio "$null_s" "$w2_s")" "$3" "$(ratio "$null_cpu" "$3")"
+	# Issue #8's figure is --workers 1: capture thread, one worker, merge thread.
+	for n in 1 2; do
+		set -- $(run build/tapir -r "$cap" --workers $n --events /dev/null --alerts /dev/null); w_s=$1
+		row "tapir --workers $n" "$w_s" "$(mbps "$bytes" "$w_s")" "$2" "$(echo "$events / $w_s" | bc)" \
+			"$(ratio "$null_s" "$w_s")" "$3" "$(ratio "$null_cpu" "$3")"
+	done
 fi
 if command -v tshark >/dev/null; then
 	tcap=$cap

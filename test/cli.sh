@@ -36,10 +36,10 @@ expect bad-filter 2 '^tapir: -f: bad filter "tcp port banana"' -- -r "$cap" -f '
 expect unknown-option 2 '^tapir: --frobnicate: unknown option' -- -r "$cap" --frobnicate
 expect extra-arg 2 'unexpected argument "extra"' -- -r "$cap" extra
 expect bad-snaplen 2 '^tapir: --snaplen: "9" is not a whole number' -- -r "$cap" --snaplen 9
-expect bad-workers 2 '^tapir: --workers: "0" is not a whole number from 1 to 64' -- -r "$cap" --workers 0
+expect bad-workers 2 '^tapir: --workers: "-1" is not a whole number from 0 to 64' -- -r "$cap" --workers -1
 expect bad-workers-high 2 '^tapir: --workers: "65" is not a whole number' -- -r "$cap" --workers 65
 printf 'sensor:\n  workers: 100\n' >"$tmp/workers.yaml"
-expect bad-workers-key 2 'workers.yaml:2:12: sensor.workers: 100 is out of range \(1..64\)' -- -r "$cap" -c "$tmp/workers.yaml"
+expect bad-workers-key 2 'workers.yaml:2:12: sensor.workers: 100 is out of range \(0..64\)' -- -r "$cap" -c "$tmp/workers.yaml"
 expect bad-buffer 2 '^tapir: --buffer: bad size "lots"' -- -r "$cap" --buffer lots
 expect no-such-iface 2 '^tapir: -i tapir-nonexistent0' -- -i tapir-nonexistent0
 expect missing-config 2 'nope.yaml: cannot read' -- -r "$cap" -c "$tmp/nope.yaml"

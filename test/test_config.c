@@ -122,7 +122,7 @@ static void test_defaults(void)
 
 	config_defaults(&c);
 	CHECK_STR(c.sensor.name, "tapir");
-	CHECK_EQ(c.sensor.workers, 1);
+	CHECK_EQ(c.sensor.workers, 0);
 	CHECK_STR(c.capture.interface, "");
 	CHECK_STR(c.capture.filter, "");
 	CHECK_EQ(c.capture.snaplen, 262144);
@@ -628,8 +628,8 @@ static const struct {
 	{"http: {max_line: 255}\n", ":1:18: http.max_line: 255 is out of range (256..1MiB)"},
 	{"reassembly: {memcap: 65GiB}\n",
 	 ":1:22: reassembly.memcap: 65GiB is out of range (64KiB..64GiB)"},
-	{"sensor: {workers: 0}\n", ":1:19: sensor.workers: 0 is out of range (1..64)"},
-	{"sensor: {workers: 65}\n", ":1:19: sensor.workers: 65 is out of range (1..64)"},
+	{"sensor: {workers: -1}\n", ":1:19: sensor.workers: bad integer \"-1\""},
+	{"sensor: {workers: 65}\n", ":1:19: sensor.workers: 65 is out of range (0..64)"},
 	{"output: {redis: {stream_maxlen: 0}}\n",
 	 ":1:33: output.redis.stream_maxlen: 0 is out of range (1..1000000000)"},
 	{"output: {redis: {heartbeat: 10ms}}\n",

@@ -1,6 +1,7 @@
 /*
- * test_ring.c - the SPSC ring: order, wrap-around, full and empty, and a
- * two-thread stress where every record's length and bytes are checked.
+ * test_ring.c - the SPSC ring: order, wrap-around, full and empty, space
+ * given back only when flushed, and a two-thread stress (batched releases)
+ * where every record's length and bytes are checked.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -48,6 +49,26 @@ static void test_order_and_wrap(void)
 	ring_free(r);
 }
 
+/* Reserved for a large record, committed for a smaller one: the reader sees the smaller. */
+static void test_commit_less(void)
+{
+	struct ring *r = ring_new(4096);
+	size_t len;
+	for (int i = 0; i < 50; i++) {
+		uint8_t *p = ring_reserve(r, 900);
+		CHECK(p != NULL);
+		if (!p)
+			break;
+		p[0] = (uint8_t)i;
+		ring_commit(r, 10 + (size_t)i);
+		const uint8_t *q = ring_peek(r, &len);
+		CHECK(q == p && len == 10 + (size_t)i && q[0] == (uint8_t)i);
+		ring_release(r);
+	}
+	CHECK(ring_empty(r));
+	ring_free(r);
+}
+
 static void test_full(void)
 {
 	struct ring *r = ring_new(4096);
@@ -57,9 +78,16 @@ static void test_full(void)
 		n++;
 	}
 	CHECK_EQ(n, 4); /* 4 x (1000 + 8 header) fit in 4096, a fifth does not */
+	CHECK(ring_has_room(r, 4096 - 4 * 1008));
+	CHECK(!ring_has_room(r, 4096 - 4 * 1008 + 1));
 	size_t len;
 	CHECK(ring_peek(r, &len) != NULL);
-	ring_release(r);
+	ring_consume(r);
+	CHECK(ring_reserve(r, 1000) == NULL); /* consumed, not flushed: still taken */
+	CHECK(!ring_empty(r));
+	CHECK(!ring_has_room(r, 1008));
+	ring_flush(r);
+	CHECK(ring_has_room(r, 1008 + 4096 - 4 * 1008));
 	CHECK(ring_reserve(r, 1000) != NULL); /* room again, after a wrap */
 	ring_commit(r, 1000);
 	int got = 0;
@@ -92,6 +120,7 @@ static void *producer(void *arg)
 	return NULL;
 }
 
+/* The reader gives back space in batches (every third record, and when empty). */
 static void test_two_threads(void)
 {
 	struct ring *r = ring_new(16384);
@@ -104,7 +133,7 @@ static void test_two_threads(void)
 		size_t want = 4 + (size_t)(x >> 33) % 900, len;
 		const uint8_t *p;
 		while (!(p = ring_peek(r, &len)))
-			;
+			ring_flush(r);
 		uint32_t seq;
 		memcpy(&seq, p, sizeof seq);
 		if (len != want || seq != i)
@@ -112,8 +141,12 @@ static void test_two_threads(void)
 		for (size_t k = 4; k < len && k < want; k++)
 			if (p[k] != (uint8_t)(i ^ k))
 				bad++;
-		ring_release(r);
+		if (i % 3 == 0)
+			ring_release(r);
+		else
+			ring_consume(r);
 	}
+	ring_flush(r);
 	pthread_join(t, NULL);
 	CHECK_EQ(bad, 0);
 	CHECK(ring_empty(r));
@@ -124,6 +157,7 @@ int main(void)
 {
 	RUN(test_order_and_wrap);
 	RUN(test_full);
+	RUN(test_commit_less);
 	RUN(test_two_threads);
 	return unit_done("test_ring");
 }

@@ -1,14 +1,17 @@
 #!/bin/sh
 # workers.sh - the multi-core pipeline (--workers N, sensor/pipeline.c):
 #  1. replay: every repo capture and every capture of ../shared/pcaps/public
-#     gives byte-identical --events with --workers 4 as with --workers 1;
-#     demo.pcap with config/demo.yaml gives identical alerts and audit log;
+#     gives byte-identical --events with --workers 1 and 4 as inline
+#     (--workers 0, no threads); demo.pcap with config/demo.yaml gives
+#     identical alerts and audit log;
 #     the sensors' counters summed over the workers equal one sensor's
 #  2. fragments: captures rewritten into IP fragments (test/frag-pcap.py) give
 #     the events of the originals, with 1 and with 4 workers
 #  3. expiry order: a client-only capture (test/oneway-pcap.py) whose events all
-#     come from connections timing out, with short and default timeouts
-#  4. ThreadSanitizer: the ring's two-thread stress and a few replays under
+#     come from connections timing out, with short and default timeouts; and
+#     flows ended at the end of input at the newest packet time (late-pcap.py)
+#  4. ThreadSanitizer: the ring's two-thread stress, test_pipeline (frames
+#     copied and by reference) and a few replays under
 #     build/tsan/tapir-tsan (slow threads shuffle the timing); any report, or
 #     events and alerts other than one worker's, fails
 #  5. live (with the ASan binary, then the TSan one): nginx (HTTP/1.1) and nghttpd (h2c) in one namespace, h2load clients
@@ -21,20 +24,28 @@ tsan=build/tsan/tapir-tsan
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# same NAME ARGS...: events and alerts with 1 and 4 workers must be the same bytes.
+# same NAME ARGS...: events and alerts with 1 and 4 workers must be the bytes of
+# the inline path (--workers 0: no threads).
 same() {
 	name=$1
 	shift
-	if ! "$tapir" "$@" --workers 1 --events "$tmp/e1" --alerts "$tmp/a1" 2>"$tmp/err1" ||
-		! "$tapir" "$@" --workers 4 --events "$tmp/e4" --alerts "$tmp/a4" 2>"$tmp/err4"; then
-		echo "not ok workers:$name: tapir failed: $(head -c 300 "$tmp/err1" "$tmp/err4")"
-	elif cmp -s "$tmp/e1" "$tmp/e4" && cmp -s "$tmp/a1" "$tmp/a4"; then
-		echo "ok workers:$name ($(wc -l <"$tmp/e1") events, $(wc -l <"$tmp/a1") alerts)"
-	else
-		echo "not ok workers:$name: --workers 4 events or alerts differ from --workers 1:"
-		diff "$tmp/e1" "$tmp/e4" | head -n 6
-		diff "$tmp/a1" "$tmp/a4" | head -n 6
+	if ! "$tapir" "$@" --workers 0 --events "$tmp/e0" --alerts "$tmp/a0" 2>"$tmp/err0"; then
+		echo "not ok workers:$name: tapir failed: $(head -c 300 "$tmp/err0")"
+		return
 	fi
+	for n in 1 4; do
+		if ! "$tapir" "$@" --workers $n --events "$tmp/e$n" --alerts "$tmp/a$n" 2>"$tmp/err$n"; then
+			echo "not ok workers:$name: tapir --workers $n failed: $(head -c 300 "$tmp/err$n")"
+			return
+		fi
+		if ! cmp -s "$tmp/e0" "$tmp/e$n" || ! cmp -s "$tmp/a0" "$tmp/a$n"; then
+			echo "not ok workers:$name: --workers $n events or alerts differ from --workers 0:"
+			diff "$tmp/e0" "$tmp/e$n" | head -n 6
+			diff "$tmp/a0" "$tmp/a$n" | head -n 6
+			return
+		fi
+	done
+	echo "ok workers:$name ($(wc -l <"$tmp/e0") events, $(wc -l <"$tmp/a0") alerts, 0 = 1 = 4 workers)"
 }
 
 for cap in pcaps/*.pcap; do
@@ -49,25 +60,25 @@ else
 	echo "skip workers:public: $corpus is not here (the shared corpus is optional)"
 fi
 
-# Alerts, audit log and counters of the demo: the same with 3 workers as with 1.
-for n in 1 3; do
+# Alerts, audit log and counters of the demo: the same with 3 workers as inline.
+for n in 0 3; do
 	"$tapir" -r pcaps/demo.pcap -c config/demo.yaml --workers $n --alerts "$tmp/a$n" \
 		--audit "$tmp/audit$n" --stats >/dev/null 2>"$tmp/s$n"
 done
-if [ -s "$tmp/a1" ] && cmp -s "$tmp/a1" "$tmp/a3"; then
-	echo "ok workers:demo-alerts ($(wc -l <"$tmp/a1") alerts)"
+if [ -s "$tmp/a0" ] && cmp -s "$tmp/a0" "$tmp/a3"; then
+	echo "ok workers:demo-alerts ($(wc -l <"$tmp/a0") alerts)"
 else
 	echo "not ok workers:demo-alerts: alerts differ with 3 workers"
 fi
 # The log files hold wall-clock times; the records (and their order) must match.
-"$tapir" audit search "$tmp/audit1" >"$tmp/r1" 2>&1
+"$tapir" audit search "$tmp/audit0" >"$tmp/r0" 2>&1
 "$tapir" audit search "$tmp/audit3" >"$tmp/r3" 2>&1
-if [ -s "$tmp/r1" ] && cmp -s "$tmp/r1" "$tmp/r3" && "$tapir" audit verify "$tmp/audit3" >/dev/null 2>&1; then
-	echo "ok workers:demo-audit ($(wc -l <"$tmp/r1") records)"
+if [ -s "$tmp/r0" ] && cmp -s "$tmp/r0" "$tmp/r3" && "$tapir" audit verify "$tmp/audit3" >/dev/null 2>&1; then
+	echo "ok workers:demo-audit ($(wc -l <"$tmp/r0") records)"
 else
 	echo "not ok workers:demo-audit: audit records differ with 3 workers, or the log does not verify"
 fi
-python3 - "$tmp/s1" "$tmp/s3" <<'PY'
+python3 - "$tmp/s0" "$tmp/s3" <<'PY'
 import json, sys
 one, three = (json.loads(open(p).read().strip().splitlines()[-1]) for p in sys.argv[1:3])
 pipe = three.pop("pipeline", None)
@@ -96,7 +107,7 @@ for p in http1-keepalive h2-concurrent demo; do
 	else
 		echo "not ok workers:fragments-$p: events from fragments differ (reassembled: ${frags:-?})"
 	fi
-	same "fragments-$p-1v4" -r "$tmp/frag.pcap"
+	same "fragments-$p-0v1v4" -r "$tmp/frag.pcap"
 done
 
 # Flow expiry decides the order: requests left unanswered (test/oneway-pcap.py)
@@ -106,8 +117,16 @@ python3 test/oneway-pcap.py pcaps/demo.pcap "$tmp/oneway.pcap"
 printf 'flows:\n  idle_timeout: 1s\n  closed_timeout: 0s\n' >"$tmp/short.yaml"
 same oneway-expiry -r "$tmp/oneway.pcap" -c "$tmp/short.yaml"
 same oneway-shutdown -r "$tmp/oneway.pcap"
-if [ "$(grep -c '"status":null' "$tmp/e1")" -lt 800 ]; then
+if [ "$(grep -c '"status":null' "$tmp/e0")" -lt 800 ]; then
 	echo "not ok workers:oneway-check: the one-way capture should leave most requests unanswered"
+fi
+
+# End of input: flows end at the newest packet time, not at their worker's last
+# frame (an h2 connection cut mid-stream, then a frame no worker gets).
+python3 test/late-pcap.py pcaps/h2-concurrent.pcap "$tmp/late.pcap" 20
+same late-finish -r "$tmp/late.pcap"
+if ! grep -q '"duration_ms":3000\.' "$tmp/e0"; then
+	echo "not ok workers:late-check: the cut capture should end with a response in progress"
 fi
 
 # ThreadSanitizer.
@@ -117,9 +136,21 @@ if [ -x build/tsan/test_ring ] && [ -x "$tsan" ]; then
 	else
 		echo "not ok workers:tsan-ring: $(grep -m 3 -E 'ThreadSanitizer|FAIL' "$tmp/tr")"
 	fi
-	for cap in pcaps/demo.pcap "$tmp/oneway.pcap" "$tmp/frag.pcap"; do
+	# The pipeline in-process, frames copied and by reference (test_pipeline.c),
+	# also on the fragmented demo: rebuilt datagrams are copied.
+	if [ ! -x build/tsan/test_pipeline ]; then
+		echo "not ok workers:tsan-pipeline: build/tsan/test_pipeline not built (make check builds it)"
+	elif build/tsan/test_pipeline "$tmp/frag.pcap" >"$tmp/tp" 2>&1 &&
+		grep -q 'test_pipeline: 4 passed, 0 failed' "$tmp/tp" && ! grep -q ThreadSanitizer "$tmp/tp"; then
+		echo "ok workers:tsan-pipeline"
+	else
+		echo "not ok workers:tsan-pipeline: $(grep -m 3 -E 'ThreadSanitizer|FAIL|differ' "$tmp/tp")"
+	fi
+	for cap in pcaps/demo.pcap "$tmp/oneway.pcap" "$tmp/frag.pcap" pcaps/h2-concurrent.pcap; do
+		n=3
+		[ "$cap" = pcaps/h2-concurrent.pcap ] && n=1
 		TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$tsan" -r "$cap" -c config/demo.yaml \
-			--workers 3 --events "$tmp/te" --alerts "$tmp/ta" --stats >/dev/null 2>"$tmp/terr"
+			--workers $n --events "$tmp/te" --alerts "$tmp/ta" --stats >/dev/null 2>"$tmp/terr"
 		rc=$?
 		"$tapir" -r "$cap" -c config/demo.yaml --events "$tmp/re" --alerts "$tmp/ra" >/dev/null 2>&1
 		if [ $rc -eq 0 ] && ! grep -q "WARNING: ThreadSanitizer" "$tmp/terr" &&
