@@ -256,12 +256,6 @@ void capture_wake(struct capture *c)
 		pcap_breakloop(c->p);
 }
 
-bool capture_stable_frames(const struct capture *c)
-{
-	(void)c;
-	return false; /* libpcap reuses its buffer; the mmap reader (branch reader) sets it */
-}
-
 void capture_get_stats(struct capture *c, struct capture_stats *st)
 {
 	memset(st, 0, sizeof *st);

@@ -75,14 +75,6 @@ void capture_stop(struct capture *c);
 /* Live: makes capture_run call `idle` soon, then go on. Safe to call from a signal handler. */
 void capture_wake(struct capture *c);
 
-/*
- * True when the frames capture_run delivers stay valid, unchanged, until
- * capture_close() (a file read through a mapping): a consumer may then keep
- * a pointer to a frame instead of copying it. False for libpcap's buffers,
- * which are reused by the next read.
- */
-bool capture_stable_frames(const struct capture *c);
-
 void capture_get_stats(struct capture *c, struct capture_stats *st);
 
 void capture_close(struct capture *c);
