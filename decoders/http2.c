@@ -1571,7 +1571,10 @@ void h2_feed(struct h2_conn *c, bool from_client, const uint8_t *p, size_t len,
 			size_t take = H2_HDR_LEN - d->hdr_len;
 			if (take > len - i)
 				take = len - i;
-			memcpy(d->hdr + d->hdr_len, p + i, take);
+			if (take == H2_HDR_LEN) /* the usual whole header: a copy of fixed size, inline */
+				memcpy(d->hdr, p + i, H2_HDR_LEN);
+			else
+				memcpy(d->hdr + d->hdr_len, p + i, take);
 			d->hdr_len = (uint8_t)(d->hdr_len + take);
 			i += take;
 			if (d->hdr_len == H2_HDR_LEN)

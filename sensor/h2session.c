@@ -54,9 +54,11 @@ struct h2stream {
 	struct api_event ev;
 };
 
+_Static_assert(sizeof(struct h2stream) <= SESSION_RECORD_SIZE, "a stream fits a record");
+
 struct h2session {
 	struct session_env *env;
-	struct api_event tmpl;    /* endpoints; copied into every stream's event */
+	struct api_event tmpl;    /* endpoints; what every stream's event starts from */
 	struct h2_conn *dec;
 	struct h2stream **tab;    /* open streams, oldest first */
 	uint32_t n, cap;
@@ -114,7 +116,7 @@ static void emit_at(struct h2session *h, uint32_t i)
 	h->n--;
 	if (h->last == s)
 		h->last = NULL;
-	free(s);
+	session_record_put(h->env, s);
 	account(h);
 }
 
@@ -126,6 +128,25 @@ static void emit_stream(struct h2session *h, struct h2stream *s)
 			return;
 		}
 	}
+}
+
+/*
+ * A new stream's event on a reused record: a zeroed event with the members
+ * h2session_new sets in h->tmpl (endpoints, protocol, no gRPC status; the
+ * endpoints swapped by settle_roles). Copying all of h->tmpl instead would
+ * write 5.6 KiB a stream.
+ */
+static void stream_event_init(const struct h2session *h, struct api_event *ev)
+{
+	const struct api_event *t = &h->tmpl;
+	exchange_reset(ev);
+	memcpy(ev->client_ip, t->client_ip, sizeof ev->client_ip);
+	memcpy(ev->server_ip, t->server_ip, sizeof ev->server_ip);
+	ev->client_port = t->client_port;
+	ev->server_port = t->server_port;
+	ev->vlan = t->vlan;
+	ev->proto = t->proto;
+	ev->grpc_status = t->grpc_status;
 }
 
 /* A new stream with the connection's endpoints; the oldest goes out when full. */
@@ -143,13 +164,13 @@ static struct h2stream *stream_new(struct h2session *h, uint32_t id)
 		h->env->stats.memcap_early++;
 		emit_at(h, 0);
 	}
-	struct h2stream *s = malloc(sizeof *s);
+	struct h2stream *s = session_record_get(h->env);
 	if (!s)
 		return NULL;
 	s->id = id;
 	s->req_end = s->resp_end = s->reset = false;
 	s->reset_at = 0;
-	s->ev = h->tmpl;
+	stream_event_init(h, &s->ev);
 	s->ev.stream_id = id;
 	s->ev.ts_us = h->now;
 	h->tab[h->n++] = s;
@@ -461,6 +482,7 @@ struct h2session *h2session_new(struct session_env *env, const struct api_event 
 	t->proto = EV_HTTP2;
 	t->grpc_status = -1;
 	h->roles_known = !midstream;
+	session_env_enter(env);
 	env->stats.h2.v[H2_STAT_CONNECTIONS]++;
 	if (midstream)
 		env->stats.h2.v[H2_STAT_MIDSTREAM]++;
@@ -523,6 +545,7 @@ void h2session_end(struct h2session *h, uint64_t now)
 	h2_conn_free(h->dec);
 	h->dec = NULL;
 	h->env->memory -= h->accounted;
+	session_env_leave(h->env);
 	free(h->tab);
 	free(h);
 }

@@ -26,6 +26,7 @@
 #include "exchange.h"
 #include "h2session.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,8 @@ struct pending {
 	bool upgrade_h2c;  /* asked for `Upgrade: h2c` */
 	struct api_event ev;
 };
+
+_Static_assert(sizeof(struct pending) <= SESSION_RECORD_SIZE, "a request fits a record");
 
 struct session_dir {
 	struct h1_parser *parser;
@@ -70,6 +73,44 @@ struct cb_ctx {
 	int side;
 	uint64_t now;
 };
+
+void *session_record_get(struct session_env *env)
+{
+	void *rec = env->spare;
+	if (!rec)
+		return malloc(SESSION_RECORD_SIZE);
+	memcpy(&env->spare, rec, sizeof env->spare);
+	env->n_spare--;
+	return rec;
+}
+
+void session_record_put(struct session_env *env, void *rec)
+{
+	if (env->n_spare >= SESSION_SPARE_MAX) {
+		free(rec);
+		return;
+	}
+	memcpy(rec, &env->spare, sizeof env->spare);
+	env->spare = rec;
+	env->n_spare++;
+}
+
+void session_env_enter(struct session_env *env)
+{
+	env->users++;
+}
+
+void session_env_leave(struct session_env *env)
+{
+	if (--env->users > 0)
+		return;
+	while (env->spare) {
+		void *rec = env->spare;
+		memcpy(&env->spare, rec, sizeof env->spare);
+		free(rec);
+	}
+	env->n_spare = 0;
+}
 
 void session_emit(struct session_env *env, struct api_event *ev)
 {
@@ -105,7 +146,7 @@ static void pop_emit(struct session_env *env, struct session *s, uint64_t now)
 	if (p->ev.status)
 		p->ev.end_us = now;
 	session_emit(env, &p->ev);
-	free(p);
+	session_record_put(env, p);
 }
 
 /*
@@ -140,13 +181,16 @@ static enum h1_body_mode on_request(struct cb_ctx *c, const struct h1_head *h)
 			p = memset(&early, 0, sizeof early);
 	}
 	if (!p) {
-		p = calloc(1, sizeof *p);
+		p = session_record_get(env);
 		if (!p) {
 			env->stats.memcap_early++;
-			p = memset(&early, 0, sizeof early);
+			p = &early;
 		} else {
 			env->memory += sizeof *p;
 		}
+		/* Reused records: as zeroed (see exchange_reset). */
+		memset(p, 0, offsetof(struct pending, ev));
+		exchange_reset(&p->ev);
 	}
 	struct api_event *ev = &p->ev;
 	ev->ts_us = s->dir[c->side].msg_start_us;
@@ -319,6 +363,7 @@ static struct session *session_get(struct session_env *env, struct flow *f)
 	s->dir[0].idle = s->dir[1].idle = true;
 	env->memory += sizeof *s;
 	env->stats.sessions++;
+	session_env_enter(env);
 	f->app = s;
 	return s;
 }
@@ -373,7 +418,7 @@ static void h2_take_upgrade(struct session_env *env, struct session *s)
 	if (!p || !p->upgrade_h2c)
 		return;
 	h2session_upgrade(s->h2, &p->ev);
-	free(pop_oldest(env, s));
+	session_record_put(env, pop_oldest(env, s));
 }
 
 /* A connection without its handshake whose first bytes are HTTP/2 frames. */
@@ -521,4 +566,5 @@ void session_end(struct session_env *env, struct flow *f, uint64_t now)
 	env->memory -= sizeof *s;
 	free(s);
 	f->app = NULL;
+	session_env_leave(env);
 }

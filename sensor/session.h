@@ -55,7 +55,18 @@ struct session_env {
 	session_emit_fn emit;
 	void *emit_ctx;
 	size_t memory;              /* bytes held by all sessions (parsers, pending requests) */
+	/* Exchange records (HTTP/1 requests, HTTP/2 streams) kept for reuse: a list
+	 * through their first word, at most SESSION_SPARE_MAX, freed when their
+	 * last user leaves. Not in `memory`: they hold no connection's data. */
+	void *spare;
+	uint32_t n_spare;
+	uint32_t users;             /* see session_env_enter */
 };
+
+/* Room of one exchange record: an api_event and its protocol's bookkeeping. */
+#define SESSION_RECORD_SIZE (sizeof(struct api_event) + 64)
+/* Spare records kept: more than an HTTP/2 connection's usual streams in flight. */
+#define SESSION_SPARE_MAX 32
 
 struct session;
 
@@ -68,6 +79,19 @@ void session_gap(struct session_env *env, struct flow *f, int side, uint32_t len
 void session_fin(struct session_env *env, struct flow *f, int side, uint64_t now);
 /* The flow is leaving the table: emit everything pending and free the session. */
 void session_end(struct session_env *env, struct flow *f, uint64_t now);
+
+/*
+ * An exchange record of SESSION_RECORD_SIZE bytes, a spare one or a new one;
+ * its bytes are unspecified (reset the event before use). NULL when out of
+ * memory. Counting it in env->memory is the caller's business.
+ */
+void *session_record_get(struct session_env *env);
+/* Gives a record from session_record_get back (kept as a spare, or freed). */
+void session_record_put(struct session_env *env, void *rec);
+/* A user of env's records (a session, an HTTP/2 connection's state) comes and
+ * goes; the last one to go frees the spare records. */
+void session_env_enter(struct session_env *env);
+void session_env_leave(struct session_env *env);
 
 /* Completes, counts and hands one finished exchange to env's emit function (every protocol). */
 void session_emit(struct session_env *env, struct api_event *ev);

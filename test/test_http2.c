@@ -12,6 +12,7 @@
  * byte, and require the same logs and the same counters.
  */
 #include "../decoders/http2.h"
+#include "../sensor/event_wire.h"
 #include "../sensor/h2session.h"
 #include "unit.h"
 
@@ -936,6 +937,59 @@ static void test_session_exchanges(void)
 	free(env);
 }
 
+/*
+ * A stream's record is reused for the next stream: after a stream with every
+ * field the event keeps, a small one gives the same event (as it leaves a
+ * worker) as on a connection of its own.
+ */
+static void test_session_reused_record(void)
+{
+	static const char small_req[] = ":method=GET|:scheme=https|:path=/h";
+	static uint8_t wa[EVENT_WIRE_MAX], wb[EVENT_WIRE_MAX];
+	struct session_env *env = env_new();
+	struct conv *v = conv_new();
+	preface(v);
+	headers(v, true, 1, false,
+		":method=PROPFIND|:scheme=https|:authority=user:pw@api.example.com|"
+		":path=/v1/orders/a/long/path?id=3&x&yy|user-agent=grpc-test/1.0|"
+		"content-type=application/grpc+proto|authorization=Basic YWxpY2U6c2VjcmV0|"
+		"x-forwarded-for=203.0.113.9");
+	data(v, true, 1, true, 17);
+	headers(v, false, 1, false, ":status=200|content-type=application/grpc");
+	data(v, false, 1, false, 40);
+	headers(v, false, 1, true, "grpc-status=5|grpc-message=not%20found%20at%20all");
+	headers(v, true, 3, true, small_req);
+	headers(v, false, 3, true, ":status=204");
+	struct api_event ep = endpoints();
+	struct h2session *h = h2session_new(env, &ep, false);
+	session_replay(v, h, 1000000);
+	CHECK_EQ(n_events, 2);
+	CHECK_EQ(env->n_spare, 1); /* stream 3 took stream 1's record */
+	h2session_end(h, 9000000);
+	CHECK(env->spare == NULL && env->n_spare == 0); /* freed with the last user */
+	struct api_event reused = *event_of(3);
+	CHECK(event_of(1) && event_of(1)->identity.kind == ID_BASIC);
+	conv_free(v);
+	free(env);
+
+	env = env_new();
+	v = conv_new();
+	preface(v);
+	headers(v, true, 3, true, small_req);
+	headers(v, false, 3, true, ":status=204");
+	h = h2session_new(env, &ep, false);
+	session_replay(v, h, 1000000);
+	CHECK_EQ(n_events, 1);
+	h2session_end(h, 9000000);
+	struct api_event fresh = *event_of(3);
+	fresh.ts_us = reused.ts_us; /* packet times follow the segments */
+	fresh.end_us = reused.end_us;
+	size_t na = event_wire_put(&reused, wa), nb = event_wire_put(&fresh, wb);
+	CHECK(na == nb && memcmp(wa, wb, na) == 0);
+	conv_free(v);
+	free(env);
+}
+
 /* A client's reset crosses the response already on its way: it still counts. */
 static void test_session_reset_linger(void)
 {
@@ -1444,6 +1498,7 @@ int main(void)
 	RUN(test_looks_like_frames);
 	RUN(test_mutations);
 	RUN(test_session_exchanges);
+	RUN(test_session_reused_record);
 	RUN(test_session_reset_linger);
 	RUN(test_session_push);
 	RUN(test_session_goaway_and_end);

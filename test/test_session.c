@@ -2,9 +2,12 @@
  * test_session.c - pairing HTTP/1 requests and responses on one connection:
  * pipelining, interim responses, HEAD, tunnels, a lost response, the
  * per-connection and memory caps (a request emitted early must not steal the
- * next request's response).
+ * next request's response); a request record reused after a full exchange
+ * gives the same event as a new one.
  */
 #include "../sensor/session.h"
+
+#include "../sensor/event_wire.h"
 
 #include <stdlib.h>
 
@@ -175,6 +178,58 @@ static void test_gap_in_response_body_keeps_status(void)
 	session_end(&env, &f, 2);
 }
 
+/* The last event as it leaves a worker. */
+struct wire {
+	uint8_t b[EVENT_WIRE_MAX];
+	size_t n;
+	int events;
+};
+
+static void on_emit_wire(void *ctx, const struct api_event *ev)
+{
+	struct wire *w = ctx;
+	w->n = event_wire_put(ev, w->b);
+	w->events++;
+}
+
+static void test_reused_record_gives_a_fresh_event(void)
+{
+	static const char full_req[] =
+		"PROPFIND /a/long/path/to/something?x=1&yy=2&zzz HTTP/1.1\r\nHost: h.example\r\n"
+		"User-Agent: ua/1.0\r\nContent-Type: text/plain\r\nX-API-Key: k-123456\r\n"
+		"Authorization: Basic YWxpY2U6c2VjcmV0\r\nContent-Length: 3\r\n\r\nabc";
+	static const char full_resp[] =
+		"HTTP/1.1 500 X\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+	static const char small_req[] = "GET / HTTP/1.0\r\n\r\n";
+	static const char small_resp[] = "HTTP/1.0 204 N\r\n\r\n";
+	struct session_env env;
+	struct flow f;
+	struct rec r;
+	struct wire reused = {0}, fresh = {0};
+
+	setup(&env, &f, &r);
+	env.emit = on_emit_wire;
+	env.emit_ctx = &reused;
+	feed(&env, &f, 0, full_req);
+	feed(&env, &f, 1, full_resp);
+	CHECK_EQ(env.n_spare, 1); /* the record went back for the next request */
+	feed(&env, &f, 0, small_req);
+	CHECK_EQ(env.n_spare, 0); /* and was taken */
+	feed(&env, &f, 1, small_resp);
+	session_end(&env, &f, 2);
+	CHECK_EQ(reused.events, 2);
+	CHECK(env.spare == NULL && env.n_spare == 0); /* freed with the last session */
+
+	setup(&env, &f, &r);
+	env.emit = on_emit_wire;
+	env.emit_ctx = &fresh;
+	feed(&env, &f, 0, small_req);
+	feed(&env, &f, 1, small_resp);
+	session_end(&env, &f, 2);
+	CHECK_EQ(fresh.events, 1);
+	CHECK(reused.n == fresh.n && memcmp(reused.b, fresh.b, fresh.n) == 0);
+}
+
 int main(void)
 {
 	RUN(test_pipelined_in_order);
@@ -185,5 +240,6 @@ int main(void)
 	RUN(test_memcap_emits_early);
 	RUN(test_midstream_direction_found_from_bytes);
 	RUN(test_gap_in_response_body_keeps_status);
+	RUN(test_reused_record_gives_a_fresh_event);
 	return unit_done("test_session");
 }
