@@ -183,6 +183,12 @@ bool capture_stable_frames(const struct capture *c)
 	return c->pf != NULL;
 }
 
+void capture_hold_from(struct capture *c, const uint8_t *frame)
+{
+	if (c->pf)
+		pcapfile_hold_from(c->pf, frame);
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct capture *c = (struct capture *)user;

@@ -53,11 +53,23 @@ enum pkt_link capture_link(const struct capture *c);
  * until capture_close(), so a frame may be passed on without a copy: a file
  * read from a mapping. The mapping's pages further than a few MiB
  * (PCAPFILE_KEEP) behind the newest frame are released from the resident set
- * but not from the mapping: a late reader faults them back in, unchanged.
+ * but not from the mapping: a late reader faults them back in, unchanged, and
+ * they then stay resident, unless it says what it still reads
+ * (capture_hold_from).
  * False for libpcap (a file through it, stdin, a live interface): there a
  * frame is valid only during the callback.
  */
 bool capture_stable_frames(const struct capture *c);
+
+/*
+ * With stable frames, for a consumer that reads frames after the callback
+ * returned: keeps the memory from `frame` (a frame handed out, or a byte of
+ * one) on resident, so that reading it and every later frame costs no page
+ * fault and no memory for good. Each call replaces the last; the caller calls
+ * it again as its oldest unread frame moves on, or the memory held grows with
+ * the file. A no-op for libpcap.
+ */
+void capture_hold_from(struct capture *c, const uint8_t *frame);
 
 /*
  * Delivers packets until the end of the file or capture_stop(). Live, `idle`

@@ -41,6 +41,7 @@ struct pcapfile {
 	uint64_t size;
 	uint64_t pos;         /* the next record */
 	uint64_t released;    /* [0, released) has been given back (MADV_DONTNEED) */
+	uint64_t hold;        /* pcapfile_hold_from: [hold, size) is kept; UINT64_MAX: none */
 	uint64_t next_advice; /* pos at which the next chunk is advised */
 	uint32_t snapshot;
 	bool big_endian;      /* the file's byte order */
@@ -106,6 +107,7 @@ int pcapfile_open(struct pcapfile **out, int fd, uint64_t size)
 	f->map = m;
 	f->size = size;
 	f->pos = FILE_HEADER;
+	f->hold = UINT64_MAX;
 	*out = f;
 	return 1;
 }
@@ -125,10 +127,19 @@ uint64_t pcapfile_offset(const struct pcapfile *f)
 	return f->pos;
 }
 
+void pcapfile_hold_from(struct pcapfile *f, const uint8_t *from)
+{
+	uintptr_t base = (uintptr_t)f->map, at = (uintptr_t)from;
+	if (at >= base && at - base < f->size)
+		f->hold = at - base;
+}
+
 /*
  * Entering a new chunk: ask for the next one to be read ahead, and give back
- * the pages more than PCAPFILE_KEEP behind this chunk, so the resident set
- * does not grow with the file (a mapped page counts in RSS while mapped).
+ * the pages more than PCAPFILE_KEEP behind this chunk and before the held
+ * byte's chunk, so the resident set does not grow with the file (a mapped
+ * page counts in RSS while mapped). Chunk bounds are page bounds: the page
+ * holding the held byte is never part of a release.
  */
 static void advise(struct pcapfile *f)
 {
@@ -138,8 +149,10 @@ static void advise(struct pcapfile *f)
 		uint64_t n = f->size - ahead < PCAPFILE_CHUNK ? f->size - ahead : PCAPFILE_CHUNK;
 		(void)madvise((void *)(f->map + ahead), (size_t)n, MADV_WILLNEED);
 	}
-	if (chunk >= f->released + PCAPFILE_KEEP + PCAPFILE_CHUNK) {
-		uint64_t upto = chunk - PCAPFILE_KEEP;
+	uint64_t upto = chunk >= PCAPFILE_KEEP ? chunk - PCAPFILE_KEEP : 0;
+	if (f->hold != UINT64_MAX && f->hold / PCAPFILE_CHUNK * PCAPFILE_CHUNK < upto)
+		upto = f->hold / PCAPFILE_CHUNK * PCAPFILE_CHUNK;
+	if (upto >= f->released + PCAPFILE_CHUNK) {
 		(void)madvise((void *)(f->map + f->released), (size_t)(upto - f->released),
 			      MADV_DONTNEED);
 		f->released = upto;

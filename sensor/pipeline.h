@@ -54,6 +54,8 @@ struct pipeline_config {
 	enum pkt_link link;
 	uint64_t seed;
 	bool stable_frames;               /* capture_stable_frames: TCP frames go by reference */
+	struct capture *hold;             /* with stable_frames, may be NULL: told which frames
+					     the workers may still read (capture_hold_from) */
 	struct output *out;               /* the merge thread's alone until pipeline_finish */
 	pipeline_snapshot_fn on_snapshot; /* may be NULL */
 	pipeline_chore_fn on_chore;       /* may be NULL */
