@@ -249,7 +249,9 @@ static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, uint64
 	struct in_rec h = {.type = type, .len = (uint32_t)(alen + blen), .seq = p->seq,
 			   .now = p->now, .hash = hash};
 	memcpy(dst, &h, sizeof h);
-	if (alen)
+	if (alen == sizeof(struct pkt_view)) /* the usual record: a fixed-size copy, no rep movs */
+		memcpy(dst + sizeof h, a, sizeof(struct pkt_view));
+	else if (alen)
 		memcpy(dst + sizeof h, a, alen);
 	if (blen)
 		memcpy(dst + sizeof h + alen, b, blen);
