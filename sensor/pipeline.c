@@ -147,6 +147,7 @@ struct worker {
 	/* The capture thread's. */
 	_Alignas(64) uint64_t frames, by_ref, ticks, in_waits, cut;
 	uint64_t last_seq_sent;
+	size_t in_max;                             /* ring_max_record(in) */
 	uint64_t due;                              /* no flow of this worker is due before */
 	struct checkpoint cp[CHECKPOINTS];         /* a FIFO: cp[(cp_head + i) % CHECKPOINTS] */
 	unsigned cp_head, cp_n;
@@ -238,7 +239,7 @@ static struct checkpoint *cp_at(struct worker *w, unsigned i)
 static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, uint64_t hash,
 		     const void *a, size_t alen, const void *b, size_t blen)
 {
-	size_t max = ring_max_record(w->in) - sizeof(struct in_rec);
+	size_t max = w->in_max - sizeof(struct in_rec);
 	if (alen + blen > max) { /* longer than any snapshot length: keep the head */
 		w->cut++;
 		blen = alen < max ? max - alen : 0;
@@ -809,6 +810,7 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char 
 		w->sensor = sensor_new(&p->lim, worker_emit, w, c->seed);
 		if (!w->in || !w->out || !w->sensor)
 			goto oom;
+		w->in_max = ring_max_record(w->in);
 	}
 	/* Signals stay with the capture thread (capture_stop must wake its read). */
 	sigset_t all, old;
