@@ -183,10 +183,10 @@ bool capture_stable_frames(const struct capture *c)
 	return c->pf != NULL;
 }
 
-void capture_hold_from(struct capture *c, const uint8_t *frame)
+void capture_set_hold(struct capture *c, capture_hold_fn fn, void *ctx)
 {
 	if (c->pf)
-		pcapfile_hold_from(c->pf, frame);
+		pcapfile_set_hold(c->pf, fn, ctx);
 }
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)

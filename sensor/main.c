@@ -838,14 +838,15 @@ int main(int argc, char **argv)
 	if (cfg.sensor.workers > 0) {
 		struct pipeline_config pc = {.workers = cfg.sensor.workers, .lim = &su->limits,
 					     .link = capture_link(cap), .seed = seed,
-					     .stable_frames = capture_stable_frames(cap),
-					     .hold = cap, .out = out,
+					     .stable_frames = capture_stable_frames(cap), .out = out,
 					     .on_snapshot = on_snapshot, .ctx = &r};
 		if (pipeline_start(&pipe, &pc, err, sizeof err) != 0) {
 			fprintf(stderr, "tapir: %s\n", err);
 			status = 1;
 			goto done;
 		}
+		/* Frames by reference: the reader keeps what the workers have yet to read. */
+		capture_set_hold(cap, pipeline_hold, pipe);
 	} else {
 		sensor = sensor_new(&su->limits, output_event, out, seed);
 		if (!sensor) {

@@ -42,7 +42,8 @@ struct pcapfile {
 	uint64_t size;
 	uint64_t pos;         /* the next record */
 	uint64_t released;    /* [0, released) has been given back (MADV_DONTNEED) */
-	uint64_t hold;        /* pcapfile_hold_from: [hold, size) is kept; UINT64_MAX: none */
+	pcapfile_hold_fn hold; /* pcapfile_set_hold, or NULL */
+	void *hold_ctx;
 	uint64_t next_advice; /* pos at which the next chunk is advised */
 	uint64_t prefetched;  /* the page prefetch() touched last */
 	uint32_t snapshot;
@@ -109,7 +110,6 @@ int pcapfile_open(struct pcapfile **out, int fd, uint64_t size)
 	f->map = m;
 	f->size = size;
 	f->pos = FILE_HEADER;
-	f->hold = UINT64_MAX;
 	*out = f;
 	return 1;
 }
@@ -129,19 +129,18 @@ uint64_t pcapfile_offset(const struct pcapfile *f)
 	return f->pos;
 }
 
-void pcapfile_hold_from(struct pcapfile *f, const uint8_t *from)
+void pcapfile_set_hold(struct pcapfile *f, pcapfile_hold_fn fn, void *ctx)
 {
-	uintptr_t base = (uintptr_t)f->map, at = (uintptr_t)from;
-	if (at >= base && at - base < f->size)
-		f->hold = at - base;
+	f->hold = fn;
+	f->hold_ctx = ctx;
 }
 
 /*
  * Entering a new chunk: ask for the next one to be read ahead, and give back
- * the pages more than PCAPFILE_KEEP behind this chunk and before the held
- * byte's chunk, so the resident set does not grow with the file (a mapped
- * page counts in RSS while mapped). Chunk bounds are page bounds: the page
- * holding the held byte is never part of a release.
+ * the pages more than PCAPFILE_KEEP behind this chunk and before the chunk
+ * of the byte the consumer holds, so the resident set does not grow with the
+ * file (a mapped page counts in RSS while mapped). Chunk bounds are page
+ * bounds: the page of the held byte is never part of a release.
  */
 static void advise(struct pcapfile *f)
 {
@@ -156,8 +155,13 @@ static void advise(struct pcapfile *f)
 #endif
 	}
 	uint64_t upto = chunk >= PCAPFILE_KEEP ? chunk - PCAPFILE_KEEP : 0;
-	if (f->hold != UINT64_MAX && f->hold / PCAPFILE_CHUNK * PCAPFILE_CHUNK < upto)
-		upto = f->hold / PCAPFILE_CHUNK * PCAPFILE_CHUNK;
+	const uint8_t *held = f->hold ? f->hold(f->hold_ctx, f->map + f->pos) : NULL;
+	uintptr_t at = (uintptr_t)held, base = (uintptr_t)f->map;
+	if (held && at >= base && at - base < f->size) {
+		uint64_t from = (uint64_t)(at - base) / PCAPFILE_CHUNK * PCAPFILE_CHUNK;
+		if (from < upto)
+			upto = from;
+	}
 	if (upto >= f->released + PCAPFILE_CHUNK) {
 		(void)madvise((void *)(f->map + f->released), (size_t)(upto - f->released),
 			      MADV_DONTNEED);

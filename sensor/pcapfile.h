@@ -16,7 +16,7 @@
  * the page cache or the file, unchanged, until pcapfile_close(); but they then
  * stay resident for good (the reader has moved past them). So a consumer that
  * reads records later than pcapfile_next hands them out (a worker fed frames
- * by reference) says how far back it still reads: pcapfile_hold_from(); pages
+ * by reference) says how far back it still reads: pcapfile_set_hold(); pages
  * from there on are kept. The file must not be truncated while it is mapped (a
  * read past its new end is SIGBUS), as with any mapped file; a replay reads a
  * finished capture. Bytes appended after the open are not read.
@@ -72,12 +72,14 @@ enum pcapfile_status pcapfile_next(struct pcapfile *f, struct pcapfile_rec *rec,
 uint64_t pcapfile_offset(const struct pcapfile *f);
 
 /*
- * Keeps the pages from `from` (a byte of a record handed out, or any later
- * one) resident: nothing at or after it is released until a later call moves
- * it on. Without a call, every byte more than PCAPFILE_KEEP behind the read
- * position may be released. A pointer outside the mapping is ignored.
+ * The consumer's hold: asked each time the reader enters a new chunk, before
+ * it releases pages; returns the first byte of the oldest record the consumer
+ * may still read (nothing from its page on is released), or NULL when it reads
+ * none any more. `next` is the next record's header, not handed out yet. It
+ * may wait (the reader waits with it), to bound how far behind that is.
  */
-void pcapfile_hold_from(struct pcapfile *f, const uint8_t *from);
+typedef const uint8_t *(*pcapfile_hold_fn)(void *ctx, const uint8_t *next);
+void pcapfile_set_hold(struct pcapfile *f, pcapfile_hold_fn fn, void *ctx);
 
 /* Unmaps; every record pointer becomes invalid. NULL is fine. */
 void pcapfile_close(struct pcapfile *f);

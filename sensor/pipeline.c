@@ -73,7 +73,7 @@
 #define CHECKPOINTS 64
 #define AUDIT_TICK_EVERY 1024          /* merged records between audit_tick calls */
 #define RELEASE_EVERY 32               /* records a reader consumes between two ring_flush */
-#define HOLD_STEP ((uintptr_t)1 << 20) /* by-reference frames: file bytes between two holds */
+#define HOLD_STEP ((uintptr_t)1 << 20) /* by-reference frames: file bytes between two marks */
 #define HOLD_MAX ((uintptr_t)64 << 20) /* the most file the workers may lag behind by */
 #define HOLD_MARKS 128                 /* > HOLD_MAX / HOLD_STEP + 2: never full */
 
@@ -167,7 +167,7 @@ struct pipeline {
 	struct sensor_stats here;                  /* frames that went to no worker */
 	struct hold_mark marks[HOLD_MARKS];        /* a FIFO, one per HOLD_STEP of frames */
 	unsigned marks_head, marks_n;
-	uintptr_t hold_next;                       /* the frame address that updates the hold */
+	uintptr_t mark_next;                       /* the frame address of the next mark */
 	uint64_t hold_seq;                         /* no frame before it is read any more */
 	uint64_t hold_waits;
 	/* The merge thread's. */
@@ -321,11 +321,14 @@ static uint64_t hash_of(const struct pipeline *p, const struct pkt_view *v)
  * it gets to its record, up to a ring's worth of records (~14k frames, 10+
  * MB of file) after the reader handed it out; the reader must not release
  * those pages (MADV_DONTNEED: a page read after that is faulted back and
- * stays resident for good, the whole file by the end). So the capture thread
- * works out a floor, an address no unread frame lies before, every HOLD_STEP
- * of file, hands it to the reader (capture_hold_from), and waits while it is
- * more than HOLD_MAX behind (the memory held then has a strict bound; a file
- * loses nothing by waiting, and only a file has stable frames).
+ * stays resident for good, the whole file by the end). So the reader asks,
+ * every time it would release pages (pipeline_hold, capture_set_hold), for a
+ * floor: an address no frame still to be read lies before; and the capture
+ * thread waits there while the floor is more than HOLD_MAX behind (the memory
+ * held then has a strict bound; a file loses nothing by waiting, and only a
+ * file has stable frames). Asked by the reader, not told by pipeline_frame:
+ * frames a filter drops never reach the pipeline, and a floor told at the
+ * last frame that did would hold the file from there on.
  *
  * The floor: a worker whose input ring is empty (its head flushed up to our
  * tail) has handled every record sent to it, and flushes only after handling;
@@ -335,7 +338,8 @@ static uint64_t hash_of(const struct pipeline *p, const struct pkt_view *v)
  * the workers is a lower bound of every frame still to be read; so is the
  * largest of the bounds found so far (the true oldest only moves on), which
  * keeps the marks' FIFO moving. Frames lie in the mapping in seq order, so
- * the last mark at or before that seq is a floor.
+ * the last mark at or before that seq is a floor. No worker with a record in
+ * its ring: no floor.
  *
  * Why not count a by-reference record in its ring as if its payload were
  * copied: that bounds each worker's in-flight bytes by its ring, but not how
@@ -343,9 +347,19 @@ static uint64_t hash_of(const struct pipeline *p, const struct pkt_view *v)
  * others run on (with N workers the reader may be far past it), and the
  * reader would still need to know which pages are free.
  */
-static uintptr_t hold_floor(struct pipeline *p, uintptr_t at)
+static void mark_frame(struct pipeline *p, const uint8_t *frame)
 {
-	uint64_t s = p->seq; /* this frame, not sent yet */
+	uintptr_t at = (uintptr_t)frame;
+	if (p->marks_n < HOLD_MARKS) { /* a skipped mark only makes the floor older */
+		p->marks[(p->marks_head + p->marks_n) % HOLD_MARKS] = (struct hold_mark){p->seq, at};
+		p->marks_n++;
+	}
+	p->mark_next = at + HOLD_STEP;
+}
+
+static uintptr_t hold_floor(struct pipeline *p)
+{
+	uint64_t s = p->seq + 1; /* the next frame, not sent yet */
 	for (unsigned i = 0; i < p->n; i++) {
 		struct worker *w = &p->w[i];
 		if (ring_empty(w->in))
@@ -357,39 +371,34 @@ static uintptr_t hold_floor(struct pipeline *p, uintptr_t at)
 	if (s < p->hold_seq)
 		s = p->hold_seq;
 	p->hold_seq = s;
+	if (s > p->seq || p->marks_n == 0)
+		return 0; /* every frame sent is read */
 	while (p->marks_n >= 2 && p->marks[(p->marks_head + 1) % HOLD_MARKS].seq <= s) {
 		p->marks_head = (p->marks_head + 1) % HOLD_MARKS;
 		p->marks_n--;
 	}
-	/* s is this frame's: no worker reads one before it (whatever the marks say). */
-	return s == p->seq ? at : p->marks[p->marks_head].at;
+	return p->marks[p->marks_head].at;
 }
 
-static void hold_update(struct pipeline *p, const uint8_t *frame)
+const uint8_t *pipeline_hold(void *pipeline, const uint8_t *next)
 {
-	uintptr_t at = (uintptr_t)frame;
-	if (p->marks_n < HOLD_MARKS) { /* a skipped mark only makes the floor older */
-		p->marks[(p->marks_head + p->marks_n) % HOLD_MARKS] = (struct hold_mark){p->seq, at};
-		p->marks_n++;
-	}
-	p->hold_next = at + HOLD_STEP;
+	struct pipeline *p = pipeline;
+	uintptr_t at = (uintptr_t)next, floor;
 	unsigned n = 0;
-	uintptr_t floor;
 	/* The workers drain their rings meanwhile: an empty ring holds nothing back. */
-	while ((floor = hold_floor(p, at)) < at && at - floor > HOLD_MAX) {
+	while ((floor = hold_floor(p)) != 0 && floor < at && at - floor > HOLD_MAX) {
 		if (n == 0)
 			p->hold_waits++;
 		backoff(&n);
 	}
-	if (p->cfg.hold)
-		capture_hold_from(p->cfg.hold, (const uint8_t *)floor);
+	return (const uint8_t *)floor;
 }
 
 void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, size_t caplen)
 {
 	p->seq++;
-	if (p->cfg.stable_frames && (uintptr_t)frame >= p->hold_next)
-		hold_update(p, frame);
+	if (p->cfg.stable_frames && (uintptr_t)frame >= p->mark_next)
+		mark_frame(p, frame);
 	/* Every frame is counted here, as the sensor would have; workers count TCP. */
 	p->here.c.packets++;
 	p->here.c.bytes += caplen;

@@ -54,8 +54,6 @@ struct pipeline_config {
 	enum pkt_link link;
 	uint64_t seed;
 	bool stable_frames;               /* capture_stable_frames: TCP frames go by reference */
-	struct capture *hold;             /* with stable_frames, may be NULL: told which frames
-					     the workers may still read (capture_hold_from) */
 	struct output *out;               /* the merge thread's alone until pipeline_finish */
 	pipeline_snapshot_fn on_snapshot; /* may be NULL */
 	pipeline_chore_fn on_chore;       /* may be NULL */
@@ -70,6 +68,12 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char 
 
 /* The capture thread's calls, in stream order. */
 void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, size_t caplen);
+/*
+ * With stable_frames, the capture's hold (capture_set_hold(c, pipeline_hold,
+ * p)): the oldest frame a worker may still read, or NULL; waits while that is
+ * more than 64 MiB before `next`, so the memory a replay holds is bounded.
+ */
+const uint8_t *pipeline_hold(void *p, const uint8_t *next);
 /*
  * The counters of all the sensors at this point of the stream, summed, to
  * the merge thread: PIPELINE_HEALTH tells the engine what the sensor may

@@ -140,9 +140,11 @@ fi
 # those pages, and no more than its bound. Padded frames: file, not work.
 # With 16 KiB frames a ring holds more than the bound: the reader waits.
 if [ -x /usr/bin/time ]; then
-	peak() { # N: peak RSS in KiB of a replay with N workers
+	peak() { # N [ARGS]: peak RSS in KiB of a replay with N workers
+		n=$1
+		shift
 		/usr/bin/time -f %M -o "$tmp/rss" "$tapir" -r "$tmp/big.pcap" -c config/demo.yaml \
-			--workers "$1" --events "$tmp/be$1" --alerts "$tmp/ba$1" >/dev/null 2>&1 &&
+			--workers "$n" --events "$tmp/be$n" --alerts "$tmp/ba$n" "$@" >/dev/null 2>&1 &&
 			cat "$tmp/rss"
 	}
 	for pad in 2048 16384; do
@@ -162,6 +164,16 @@ if [ -x /usr/bin/time ]; then
 			fi
 		done
 	done
+	# A filter passes the first copy only: no frame reaches the pipeline after
+	# it, and the reader must not go on holding the file from the last one.
+	base=$(peak 0 -f 'net 10.1.0.0/16')
+	rss=$(peak 2 -f 'net 10.1.0.0/16')
+	if [ -n "$base" ] && [ -n "$rss" ] && [ "$rss" -le $((base + 112 * 1024)) ] &&
+		[ -s "$tmp/be0" ] && cmp -s "$tmp/be0" "$tmp/be2"; then
+		echo "ok workers:memory-filtered (peak RSS $((rss / 1024)) MiB, inline $((base / 1024)) MiB)"
+	else
+		echo "not ok workers:memory-filtered: peak RSS ${rss:-?} KiB, inline ${base:-?} KiB, or events differ"
+	fi
 	rm -f "$tmp/big.pcap"
 else
 	echo "skip workers:memory: no /usr/bin/time"
