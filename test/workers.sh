@@ -196,7 +196,10 @@ if [ -x build/tsan/test_ring ] && [ -x "$tsan" ]; then
 	else
 		echo "not ok workers:tsan-pipeline: $(grep -m 3 -E 'ThreadSanitizer|FAIL|differ' "$tmp/tp")"
 	fi
-	for cap in pcaps/demo.pcap "$tmp/oneway.pcap" "$tmp/frag.pcap" pcaps/h2-concurrent.pcap; do
+	# bigt.pcap: 24 MiB, so the reader releases pages and asks the pipeline's hold.
+	python3 test/big-pcap.py pcaps/demo.pcap "$tmp/bigt.pcap" 24 2048
+	for cap in pcaps/demo.pcap "$tmp/oneway.pcap" "$tmp/frag.pcap" pcaps/h2-concurrent.pcap \
+		"$tmp/bigt.pcap"; do
 		n=3
 		[ "$cap" = pcaps/h2-concurrent.pcap ] && n=1
 		TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$tsan" -r "$cap" -c config/demo.yaml \
