@@ -183,6 +183,12 @@ bool capture_stable_frames(const struct capture *c)
 	return c->pf != NULL;
 }
 
+void capture_set_hold(struct capture *c, capture_hold_fn fn, void *ctx)
+{
+	if (c->pf)
+		pcapfile_set_hold(c->pf, fn, ctx);
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct capture *c = (struct capture *)user;

@@ -53,11 +53,25 @@ enum pkt_link capture_link(const struct capture *c);
  * until capture_close(), so a frame may be passed on without a copy: a file
  * read from a mapping. The mapping's pages further than a few MiB
  * (PCAPFILE_KEEP) behind the newest frame are released from the resident set
- * but not from the mapping: a late reader faults them back in, unchanged.
+ * but not from the mapping: a late reader faults them back in, unchanged, and
+ * they then stay resident, unless it says what it still reads
+ * (capture_set_hold).
  * False for libpcap (a file through it, stdin, a live interface): there a
  * frame is valid only during the callback.
  */
 bool capture_stable_frames(const struct capture *c);
+
+/*
+ * With stable frames, for a consumer that reads frames after the callback
+ * returned: `fn` is asked, from the capture thread, each time the mapped
+ * reader is about to give memory back, for the first byte of the oldest frame
+ * the consumer may still read (NULL: none); from that frame on nothing is
+ * released, so reading it later costs no page fault and no memory for good.
+ * `next`: where the next frame lies. fn may wait (reading waits with it) to
+ * bound the memory held. A no-op for libpcap.
+ */
+typedef const uint8_t *(*capture_hold_fn)(void *ctx, const uint8_t *next);
+void capture_set_hold(struct capture *c, capture_hold_fn fn, void *ctx);
 
 /*
  * Delivers packets until the end of the file or capture_stop(). Live, `idle`

@@ -10,6 +10,7 @@
  */
 #include "flow.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,25 +31,43 @@ struct flow_table {
 	struct flow_stats stats;
 };
 
-static uint64_t mix64(uint64_t x)
+/* The two halves of a 128-bit product folded together (wyhash's "mum"). */
+static uint64_t fold_mul(uint64_t a, uint64_t b)
 {
-	/* splitmix64 finaliser: full avalanche in three multiplies */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
+	unsigned __int128 p = (unsigned __int128)a * b;
+	return (uint64_t)p ^ (uint64_t)(p >> 64);
+}
+
+/*
+ * One endpoint, keyed by the seed: the address's two words through one folded
+ * multiply, then the port through a second (a port folded into an address
+ * word instead would let anyone pair addresses and ports that collide without
+ * knowing the seed).
+ */
+static uint64_t end_hash(const uint8_t addr[16], uint16_t port, uint64_t seed)
+{
+	uint64_t w0, w1;
+	memcpy(&w0, addr, 8);
+	memcpy(&w1, addr + 8, 8);
+	uint64_t a = fold_mul(w0 ^ seed ^ 0xa0761d6478bd642fULL, w1 ^ 0xe7037ed1a0b428dbULL);
+	return fold_mul(a ^ port, seed ^ 0x8ebc6af09c88c6e3ULL);
+}
+
+/*
+ * A connection: the sum of its endpoints' hashes, the same whichever comes
+ * first, so no canonical order is needed to hash a packet (the pipeline's
+ * capture thread hashes every frame). Both halves are well mixed: the high one
+ * picks a pipeline worker, the low bits a bucket.
+ */
+static uint64_t pair_hash(const uint8_t a[16], uint16_t ap, const uint8_t b[16], uint16_t bp,
+			  uint64_t seed)
+{
+	return end_hash(a, ap, seed) + end_hash(b, bp, seed);
 }
 
 static uint64_t key_hash(const struct flow_key *k, uint64_t seed)
 {
-	uint64_t w[5] = {0};
-	memcpy(w, k, sizeof *k);
-	uint64_t h = seed;
-	for (int i = 0; i < 5; i++)
-		h = mix64(h ^ w[i]) + 0x9e3779b97f4a7c15ULL;
-	return h;
+	return pair_hash(k->addr[0], k->port[0], k->addr[1], k->port[1], seed);
 }
 
 _Static_assert(sizeof(struct flow_key) == 36, "flow_key is hashed as five words");
@@ -100,7 +119,7 @@ struct flow_table *flow_table_new(const struct flow_limits *lim, uint64_t seed,
 		return NULL;
 	}
 	t->mask = n - 1;
-	t->seed = mix64(seed);
+	t->seed = seed;
 	t->on_end = on_end;
 	t->ctx = ctx;
 	return t;
@@ -123,11 +142,25 @@ void flow_end_all(struct flow_table *t)
 		flow_end(t, t->closed.head, FLOW_END_SHUTDOWN);
 }
 
+/* memcmp(a, b, 16)'s sign, from two big-endian words each (no call). */
+static int addr_cmp(const uint8_t a[16], const uint8_t b[16])
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	a0 = be64toh(a0), a1 = be64toh(a1), b0 = be64toh(b0), b1 = be64toh(b1);
+	if (a0 != b0)
+		return a0 < b0 ? -1 : 1;
+	return a1 < b1 ? -1 : a1 > b1;
+}
+
 /* Canonical order: side 0 is the lower (address, port). */
 static int make_key(struct flow_key *k, const uint8_t src[16], uint16_t sport,
 		    const uint8_t dst[16], uint16_t dport)
 {
-	int c = memcmp(src, dst, 16);
+	int c = addr_cmp(src, dst);
 	int side = (c > 0 || (c == 0 && sport > dport)) ? 1 : 0;
 	memcpy(k->addr[side], src, 16);
 	memcpy(k->addr[!side], dst, 16);
@@ -158,9 +191,7 @@ static void vlan_record(struct flow_table *t, struct flow *f, int side, const ui
 uint64_t flow_hash(const uint8_t src[16], uint16_t sport, const uint8_t dst[16], uint16_t dport,
 		   uint64_t seed)
 {
-	struct flow_key k;
-	make_key(&k, src, sport, dst, dport);
-	return key_hash(&k, mix64(seed));
+	return pair_hash(src, sport, dst, dport, seed);
 }
 
 /* The flow of key k (hashing to `hash`), as flow_lookup. */

@@ -845,6 +845,8 @@ int main(int argc, char **argv)
 			status = 1;
 			goto done;
 		}
+		/* Frames by reference: the reader keeps what the workers have yet to read. */
+		capture_set_hold(cap, pipeline_hold, pipe);
 	} else {
 		sensor = sensor_new(&su->limits, output_event, out, seed);
 		if (!sensor) {

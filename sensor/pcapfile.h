@@ -13,10 +13,11 @@
  * the read position are released from the process (MADV_DONTNEED) as reading
  * moves on, so the resident set stays a few MiB however large the file.
  * Released pages are not lost: touching them again faults them back in from
- * the page cache or the file, unchanged, until pcapfile_close(); they then
- * stay resident. A consumer that keeps within PCAPFILE_KEEP bytes of the file
- * behind the reader (a worker fed frames by reference) costs neither page
- * faults nor memory. The file must not be truncated while it is mapped (a
+ * the page cache or the file, unchanged, until pcapfile_close(); but they then
+ * stay resident for good (the reader has moved past them). So a consumer that
+ * reads records later than pcapfile_next hands them out (a worker fed frames
+ * by reference) says how far back it still reads: pcapfile_set_hold(); pages
+ * from there on are kept. The file must not be truncated while it is mapped (a
  * read past its new end is SIGBUS), as with any mapped file; a replay reads a
  * finished capture. Bytes appended after the open are not read.
  */
@@ -69,6 +70,16 @@ enum pcapfile_status pcapfile_next(struct pcapfile *f, struct pcapfile_rec *rec,
 
 /* Bytes of the file consumed so far (the header and every record handed out). */
 uint64_t pcapfile_offset(const struct pcapfile *f);
+
+/*
+ * The consumer's hold: asked each time the reader enters a new chunk, before
+ * it releases pages; returns the first byte of the oldest record the consumer
+ * may still read (nothing from its page on is released), or NULL when it reads
+ * none any more. `next` is the next record's header, not handed out yet. It
+ * may wait (the reader waits with it), to bound how far behind that is.
+ */
+typedef const uint8_t *(*pcapfile_hold_fn)(void *ctx, const uint8_t *next);
+void pcapfile_set_hold(struct pcapfile *f, pcapfile_hold_fn fn, void *ctx);
 
 /* Unmaps; every record pointer becomes invalid. NULL is fine. */
 void pcapfile_close(struct pcapfile *f);

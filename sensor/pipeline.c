@@ -73,6 +73,9 @@
 #define CHECKPOINTS 64
 #define AUDIT_TICK_EVERY 1024          /* merged records between audit_tick calls */
 #define RELEASE_EVERY 32               /* records a reader consumes between two ring_flush */
+#define HOLD_STEP ((uintptr_t)1 << 20) /* by-reference frames: file bytes between two marks */
+#define HOLD_MAX ((uintptr_t)64 << 20) /* the most file the workers may lag behind by */
+#define HOLD_MARKS 128                 /* > HOLD_MAX / HOLD_STEP + 2: never full */
 
 /*
  * IN_TCP: a decoded segment, its payload copied after the view; IN_TCP_REF:
@@ -120,6 +123,12 @@ struct checkpoint {
 	uint64_t seq, now;
 };
 
+/* A by-reference frame: its seq and its address (the frames after it lie further on). */
+struct hold_mark {
+	uint64_t seq;
+	uintptr_t at;
+};
+
 struct worker {
 	struct pipeline *p;
 	unsigned id;
@@ -138,6 +147,7 @@ struct worker {
 	/* The capture thread's. */
 	_Alignas(64) uint64_t frames, by_ref, ticks, in_waits, cut;
 	uint64_t last_seq_sent;
+	size_t in_max;                             /* ring_max_record(in) */
 	uint64_t due;                              /* no flow of this worker is due before */
 	struct checkpoint cp[CHECKPOINTS];         /* a FIFO: cp[(cp_head + i) % CHECKPOINTS] */
 	unsigned cp_head, cp_n;
@@ -155,6 +165,11 @@ struct pipeline {
 	_Alignas(64) uint64_t seq, now, min_timeout, checkpoint_every;
 	struct ipfrag *frag;
 	struct sensor_stats here;                  /* frames that went to no worker */
+	struct hold_mark marks[HOLD_MARKS];        /* a FIFO, one per HOLD_STEP of frames */
+	unsigned marks_head, marks_n;
+	uintptr_t mark_next;                       /* the frame address of the next mark */
+	uint64_t hold_seq;                         /* no frame before it is read any more */
+	uint64_t hold_waits;
 	/* The merge thread's. */
 	_Alignas(64) struct api_event ev;
 	struct sensor_stats snap_sum;              /* the workers' answers so far */
@@ -224,7 +239,7 @@ static struct checkpoint *cp_at(struct worker *w, unsigned i)
 static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, uint64_t hash,
 		     const void *a, size_t alen, const void *b, size_t blen)
 {
-	size_t max = ring_max_record(w->in) - sizeof(struct in_rec);
+	size_t max = w->in_max - sizeof(struct in_rec);
 	if (alen + blen > max) { /* longer than any snapshot length: keep the head */
 		w->cut++;
 		blen = alen < max ? max - alen : 0;
@@ -235,7 +250,9 @@ static void send_rec(struct pipeline *p, struct worker *w, uint32_t type, uint64
 	struct in_rec h = {.type = type, .len = (uint32_t)(alen + blen), .seq = p->seq,
 			   .now = p->now, .hash = hash};
 	memcpy(dst, &h, sizeof h);
-	if (alen)
+	if (alen == sizeof(struct pkt_view)) /* the usual record: a fixed-size copy, no rep movs */
+		memcpy(dst + sizeof h, a, sizeof(struct pkt_view));
+	else if (alen)
 		memcpy(dst + sizeof h, a, alen);
 	if (blen)
 		memcpy(dst + sizeof h + alen, b, blen);
@@ -299,9 +316,89 @@ static uint64_t hash_of(const struct pipeline *p, const struct pkt_view *v)
 	return flow_hash(v->src, v->sport, v->dst, v->dport, p->cfg.seed);
 }
 
+/*
+ * Frames by reference and memory. A worker reads a by-reference frame when
+ * it gets to its record, up to a ring's worth of records (~14k frames, 10+
+ * MB of file) after the reader handed it out; the reader must not release
+ * those pages (MADV_DONTNEED: a page read after that is faulted back and
+ * stays resident for good, the whole file by the end). So the reader asks,
+ * every time it would release pages (pipeline_hold, capture_set_hold), for a
+ * floor: an address no frame still to be read lies before; and the capture
+ * thread waits there while the floor is more than HOLD_MAX behind (the memory
+ * held then has a strict bound; a file loses nothing by waiting, and only a
+ * file has stable frames). Asked by the reader, not told by pipeline_frame:
+ * frames a filter drops never reach the pipeline, and a floor told at the
+ * last frame that did would hold the file from there on.
+ *
+ * The floor: a worker whose input ring is empty (its head flushed up to our
+ * tail) has handled every record sent to it, and flushes only after handling;
+ * any other worker has handled every frame up to its watermark (published
+ * before the flush) and reads no frame before seq watermark + 1 (a frame's
+ * record comes first among the records of its seq). The oldest such seq over
+ * the workers is a lower bound of every frame still to be read; so is the
+ * largest of the bounds found so far (the true oldest only moves on), which
+ * keeps the marks' FIFO moving. Frames lie in the mapping in seq order, so
+ * the last mark at or before that seq is a floor. No worker with a record in
+ * its ring: no floor.
+ *
+ * Why not count a by-reference record in its ring as if its payload were
+ * copied: that bounds each worker's in-flight bytes by its ring, but not how
+ * far behind in the file the slowest worker's oldest frame lies while the
+ * others run on (with N workers the reader may be far past it), and the
+ * reader would still need to know which pages are free.
+ */
+static void mark_frame(struct pipeline *p, const uint8_t *frame)
+{
+	uintptr_t at = (uintptr_t)frame;
+	if (p->marks_n < HOLD_MARKS) { /* a skipped mark only makes the floor older */
+		p->marks[(p->marks_head + p->marks_n) % HOLD_MARKS] = (struct hold_mark){p->seq, at};
+		p->marks_n++;
+	}
+	p->mark_next = at + HOLD_STEP;
+}
+
+static uintptr_t hold_floor(struct pipeline *p)
+{
+	uint64_t s = p->seq + 1; /* the next frame, not sent yet */
+	for (unsigned i = 0; i < p->n; i++) {
+		struct worker *w = &p->w[i];
+		if (ring_empty(w->in))
+			continue;
+		uint64_t wm = atomic_load_explicit(&w->watermark, memory_order_acquire);
+		if (wm + 1 < s)
+			s = wm + 1;
+	}
+	if (s < p->hold_seq)
+		s = p->hold_seq;
+	p->hold_seq = s;
+	if (s > p->seq || p->marks_n == 0)
+		return 0; /* every frame sent is read */
+	while (p->marks_n >= 2 && p->marks[(p->marks_head + 1) % HOLD_MARKS].seq <= s) {
+		p->marks_head = (p->marks_head + 1) % HOLD_MARKS;
+		p->marks_n--;
+	}
+	return p->marks[p->marks_head].at;
+}
+
+const uint8_t *pipeline_hold(void *pipeline, const uint8_t *next)
+{
+	struct pipeline *p = pipeline;
+	uintptr_t at = (uintptr_t)next, floor;
+	unsigned n = 0;
+	/* The workers drain their rings meanwhile: an empty ring holds nothing back. */
+	while ((floor = hold_floor(p)) != 0 && floor < at && at - floor > HOLD_MAX) {
+		if (n == 0)
+			p->hold_waits++;
+		backoff(&n);
+	}
+	return (const uint8_t *)floor;
+}
+
 void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, size_t caplen)
 {
 	p->seq++;
+	if (p->cfg.stable_frames && (uintptr_t)frame >= p->mark_next)
+		mark_frame(p, frame);
 	/* Every frame is counted here, as the sensor would have; workers count TCP. */
 	p->here.c.packets++;
 	p->here.c.bytes += caplen;
@@ -722,6 +819,7 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char 
 		w->sensor = sensor_new(&p->lim, worker_emit, w, c->seed);
 		if (!w->in || !w->out || !w->sensor)
 			goto oom;
+		w->in_max = ring_max_record(w->in);
 	}
 	/* Signals stay with the capture thread (capture_stop must wake its read). */
 	sigset_t all, old;
@@ -785,6 +883,7 @@ void pipeline_stats_json(const struct pipeline *p, FILE *out)
 	U("merged", p->merged);
 	U("merge_waits", p->merge_waits);
 	U("bad_records", p->bad_records);
+	U("file_hold_waits", p->hold_waits);
 	fprintf(out, ",\"per_worker\":[");
 	for (unsigned i = 0; i < p->n; i++) {
 		const struct worker *w = &p->w[i];

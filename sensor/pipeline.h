@@ -69,6 +69,12 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char 
 /* The capture thread's calls, in stream order. */
 void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, size_t caplen);
 /*
+ * With stable_frames, the capture's hold (capture_set_hold(c, pipeline_hold,
+ * p)): the oldest frame a worker may still read, or NULL; waits while that is
+ * more than 64 MiB before `next`, so the memory a replay holds is bounded.
+ */
+const uint8_t *pipeline_hold(void *p, const uint8_t *next);
+/*
  * The counters of all the sensors at this point of the stream, summed, to
  * the merge thread: PIPELINE_HEALTH tells the engine what the sensor may
  * have missed (output_health, as one sensor's health tick would);

@@ -5,6 +5,7 @@
 #include "../sensor/flow.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "unit.h"
 
@@ -179,6 +180,66 @@ static void test_flow_hash(void)
 }
 
 /*
+ * Both halves of the hash spread: the high one picks a pipeline worker
+ * (((h >> 32) * n) >> 32), the low bits a bucket; and an IPv6 /64 with every
+ * port gives no more collisions than chance (a port mixed linearly into an
+ * address word would collide whole families without the seed).
+ */
+static void test_flow_hash_spread(void)
+{
+	uint8_t a[16], b[16];
+	addr(a, 1);
+	addr(b, 2);
+	int w[3] = {0}, lo[16] = {0};
+	for (uint32_t i = 0; i < 3 * 4096; i++) {
+		a[13] = (uint8_t)(i >> 8); /* 10.x.y.z: other clients, other ports */
+		uint64_t h = flow_hash(a, (uint16_t)(40000 + (i & 0xff)), b, 443, 99);
+		w[((h >> 32) * 3) >> 32]++;
+		lo[h & 15]++;
+	}
+	for (int i = 0; i < 3; i++)
+		CHECK(w[i] > 3700 && w[i] < 4500);
+	for (int i = 0; i < 16; i++)
+		CHECK(lo[i] > 600 && lo[i] < 950);
+	uint8_t c[16] = {0x20, 0x01, 0x0d, 0xb8}, d[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	enum { N = 1 << 14 };
+	uint64_t *hs = malloc(N * sizeof *hs);
+	for (uint32_t i = 0; i < N; i++) {
+		c[8] = (uint8_t)(i >> 6), c[9] = (uint8_t)i;
+		hs[i] = flow_hash(c, (uint16_t)(1024 + (i & 63)), d, 443, 5) & 0xffff;
+	}
+	int same = 0;
+	for (uint32_t i = 0; i < N; i++)
+		for (uint32_t j = i + 1; j < N && j < i + 64; j++)
+			same += hs[i] == hs[j];
+	CHECK(same < 40); /* ~N * 63 / 65536 = 16 expected by chance */
+	free(hs);
+}
+
+/* Side 0 is the lower (address, port) in memcmp's order, whichever bytes differ. */
+static void test_flow_sides(void)
+{
+	struct ended e = {0};
+	struct flow_limits lim = {.max_flows = 64, .idle_us = 1000, .closed_us = 10};
+	struct flow_table *t = flow_table_new(&lim, 3, on_end, &e);
+	int bad = 0;
+	for (int byte = 0; byte < 16; byte++)
+		for (int up = 0; up < 2; up++) {
+			uint8_t a[16] = {0}, b[16] = {0};
+			memset(a, 0x80, sizeof a);
+			memset(b, 0x80, sizeof b);
+			b[byte] = up ? 0x81 : 0x7f; /* above or below a, in that byte only */
+			int side;
+			flow_lookup(t, a, 80, b, 80, novlan, 1, true, &side);
+			bad += side != (memcmp(a, b, 16) > 0);
+			flow_lookup(t, b, 80, a, 80, novlan, 1, true, &side);
+			bad += side != (memcmp(b, a, 16) > 0);
+		}
+	CHECK_EQ(bad, 0);
+	flow_table_free(t);
+}
+
+/*
  * The pipeline hashes a packet once: flow_hash with the table's seed is the
  * table's own bucket hash, so a lookup with it finds the flows flow_lookup
  * made (from both sides, among many), and one with another seed's hash does not.
@@ -212,6 +273,8 @@ int main(void)
 {
 	RUN(test_lookup_hashed);
 	RUN(test_flow_hash);
+	RUN(test_flow_hash_spread);
+	RUN(test_flow_sides);
 	RUN(test_both_directions_one_flow);
 	RUN(test_vlan_rules);
 	RUN(test_idle_and_closed_timeouts);

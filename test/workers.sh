@@ -10,11 +10,17 @@
 #  3. expiry order: a client-only capture (test/oneway-pcap.py) whose events all
 #     come from connections timing out, with short and default timeouts; and
 #     flows ended at the end of input at the newest packet time (late-pcap.py)
-#  4. ThreadSanitizer: the ring's two-thread stress, test_pipeline (frames
+#  4. memory: 320 MiB replays with frames by reference (--workers 1 and 3;
+#     frames padded to 2 KiB, and to 16 KiB: a ring's worth of them is more
+#     than the reader's 64 MiB bound) keep their peak RSS within 112 MiB of
+#     the inline run's: the mapped reader keeps only what the workers may
+#     still read (pages released under a worker would stay resident for good:
+#     the whole file); and the events and alerts are the inline run's
+#  5. ThreadSanitizer: the ring's two-thread stress, test_pipeline (frames
 #     copied and by reference) and a few replays under
 #     build/tsan/tapir-tsan (slow threads shuffle the timing); any report, or
 #     events and alerts other than one worker's, fails
-#  5. live (with the ASan binary, then the TSan one): nginx (HTTP/1.1) and nghttpd (h2c) in one namespace, h2load clients
+#  6. live (with the ASan binary, then the TSan one): nginx (HTTP/1.1) and nghttpd (h2c) in one namespace, h2load clients
 #     in the other at a sustained rate for ~10 s, `tapir -i --workers 3` on the
 #     veth: every exchange the clients completed is an event; kernel drops are
 #     in --stats
@@ -129,6 +135,50 @@ if ! grep -q '"duration_ms":3000\.' "$tmp/e0"; then
 	echo "not ok workers:late-check: the cut capture should end with a response in progress"
 fi
 
+# Memory: the workers read frames by reference well after the reader handed
+# them out (a ring of records, 2 KiB of file each here); the reader must keep
+# those pages, and no more than its bound. Padded frames: file, not work.
+# With 16 KiB frames a ring holds more than the bound: the reader waits.
+if [ -x /usr/bin/time ]; then
+	peak() { # N [ARGS]: peak RSS in KiB of a replay with N workers
+		n=$1
+		shift
+		/usr/bin/time -f %M -o "$tmp/rss" "$tapir" -r "$tmp/big.pcap" -c config/demo.yaml \
+			--workers "$n" --events "$tmp/be$n" --alerts "$tmp/ba$n" "$@" >/dev/null 2>&1 &&
+			cat "$tmp/rss"
+	}
+	for pad in 2048 16384; do
+		python3 test/big-pcap.py pcaps/demo.pcap "$tmp/big.pcap" 320 $pad
+		base=$(peak 0)
+		for n in 1 3; do
+			rss=$(peak $n)
+			name="workers:memory-$pad-$n"
+			if [ -z "$base" ] || [ -z "$rss" ]; then
+				echo "not ok $name: the replay failed"
+			elif [ "$rss" -gt $((base + 112 * 1024)) ]; then
+				echo "not ok $name: peak RSS $((rss / 1024)) MiB, inline $((base / 1024)) MiB: more of the file stayed resident than the reader may hold"
+			elif ! cmp -s "$tmp/be0" "$tmp/be$n" || ! cmp -s "$tmp/ba0" "$tmp/ba$n"; then
+				echo "not ok $name: events or alerts differ from --workers 0"
+			else
+				echo "ok $name (320 MiB file: peak RSS $((rss / 1024)) MiB, inline $((base / 1024)) MiB, $(wc -l <"$tmp/be0") events)"
+			fi
+		done
+	done
+	# A filter passes the first copy only: no frame reaches the pipeline after
+	# it, and the reader must not go on holding the file from the last one.
+	base=$(peak 0 -f 'net 10.1.0.0/16')
+	rss=$(peak 2 -f 'net 10.1.0.0/16')
+	if [ -n "$base" ] && [ -n "$rss" ] && [ "$rss" -le $((base + 112 * 1024)) ] &&
+		[ -s "$tmp/be0" ] && cmp -s "$tmp/be0" "$tmp/be2"; then
+		echo "ok workers:memory-filtered (peak RSS $((rss / 1024)) MiB, inline $((base / 1024)) MiB)"
+	else
+		echo "not ok workers:memory-filtered: peak RSS ${rss:-?} KiB, inline ${base:-?} KiB, or events differ"
+	fi
+	rm -f "$tmp/big.pcap"
+else
+	echo "skip workers:memory: no /usr/bin/time"
+fi
+
 # ThreadSanitizer.
 if [ -x build/tsan/test_ring ] && [ -x "$tsan" ]; then
 	if build/tsan/test_ring >"$tmp/tr" 2>&1 && ! grep -q ThreadSanitizer "$tmp/tr"; then
@@ -146,7 +196,10 @@ if [ -x build/tsan/test_ring ] && [ -x "$tsan" ]; then
 	else
 		echo "not ok workers:tsan-pipeline: $(grep -m 3 -E 'ThreadSanitizer|FAIL|differ' "$tmp/tp")"
 	fi
-	for cap in pcaps/demo.pcap "$tmp/oneway.pcap" "$tmp/frag.pcap" pcaps/h2-concurrent.pcap; do
+	# bigt.pcap: 24 MiB, so the reader releases pages and asks the pipeline's hold.
+	python3 test/big-pcap.py pcaps/demo.pcap "$tmp/bigt.pcap" 24 2048
+	for cap in pcaps/demo.pcap "$tmp/oneway.pcap" "$tmp/frag.pcap" pcaps/h2-concurrent.pcap \
+		"$tmp/bigt.pcap"; do
 		n=3
 		[ "$cap" = pcaps/h2-concurrent.pcap ] && n=1
 		TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$tsan" -r "$cap" -c config/demo.yaml \
