@@ -468,6 +468,7 @@ void engine_event(struct engine *e, const struct api_event *ev, const char *rout
 	/* Memory-level parallelism: the index slot is on its way; the record's
 	 * hot lines are asked for as soon as it is found, so their misses overlap. */
 	x.pfx = client_prefix(e, x.ip, &x.pfx16);
+	learned_prefetch(&x);
 	x.addr = eh_nz32(eh_bytes(x.ip, 16, seed ^ 0xad));
 	x.agent = agent_family(e, ev, x.agent_name, sizeof x.agent_name);
 	struct ident *id = ids_find(e, x.key);
@@ -506,7 +507,7 @@ void engine_event(struct engine *e, const struct api_event *ev, const char *rout
 
 	/* Group: role/scope claims; without claims the kind's group, then (after
 	 * learning) a behavioural group. */
-	uint64_t gk = peers_key(ev);
+	uint64_t gk = peers_key(e, ev);
 	{
 		uint16_t want;
 		if (!gk)

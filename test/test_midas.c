@@ -310,6 +310,43 @@ static void test_deterministic(void)
 	midas_free(z);
 }
 
+/* midas_prefetch changes no score: of the key observed next, of another key, or kept across a load. */
+static void test_prefetch_changes_nothing(void)
+{
+	struct midas_config c = config(40);
+	c.cols = 64;
+	enum { N = 20000 };
+	static double a[N], b[N];
+	struct midas *x = midas_new(&c), *y = midas_new(&c);
+	run_stream(x, 0, N, a);
+	uint64_t st = 7;
+	for (uint64_t i = 0; i < N; i++) {
+		st = st * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t key = (st >> 33) % 500;
+		if (i % 97 < 10)
+			key = 7;
+		/* mostly the right key, sometimes another (then the cells are found again) */
+		midas_prefetch(y, i % 5 == 0 ? key + 1 : key);
+		b[i] = midas_observe(y, key, T0 + i * (BUCKET / 400));
+	}
+	CHECK(memcmp(a, b, sizeof a) == 0);
+	/* A load replaces the table: a prefetch made before it must not be used after. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CHECK(midas_save(x, f) == 0);
+	fclose(f);
+	midas_prefetch(y, 7);
+	f = fmemopen(buf, len, "rb");
+	CHECK(midas_load(y, f) == 0);
+	fclose(f);
+	free(buf);
+	uint64_t t = T0 + N * (BUCKET / 400);
+	CHECK(midas_observe(y, 7, t) == midas_observe(x, 7, t));
+	midas_free(x);
+	midas_free(y);
+}
+
 static void test_save_load_round_trip(void)
 {
 	struct midas_config c = config(40);
@@ -469,6 +506,7 @@ int main(void)
 	RUN(test_huge_gap);
 	RUN(test_late_events_count_in_open_bucket);
 	RUN(test_deterministic);
+	RUN(test_prefetch_changes_nothing);
 	RUN(test_save_load_round_trip);
 	RUN(test_load_refuses_and_keeps_state);
 	RUN(test_config_caps_and_memory);
