@@ -348,13 +348,37 @@ void alert_emit_health(struct engine *e, enum det d, double p, engine_alert_fn f
 
 /* ------------------------------------------------------------------ one event */
 
+static uint32_t agent_family_of(struct engine *e, const char *s, char *name, size_t cap);
+
 /* Product token of a User-Agent without its version: "curl/8.0" -> "curl". */
 static uint32_t agent_family(struct engine *e, const struct api_event *ev, char *name, size_t cap)
 {
 	name[0] = '\0';
 	if (!ev->has_user_agent || !ev->user_agent[0])
 		return 0;
-	const char *s = ev->user_agent;
+	_Static_assert(sizeof e->ua_memo == sizeof ev->user_agent, "the memo holds a whole User-Agent");
+	_Static_assert(sizeof e->ua_memo_name == sizeof ((struct ectx *)0)->agent_name,
+		       "the memo holds a whole family name");
+	/* Requests come in runs from one client software: the same family. */
+	if (e->ua_memo_h && cap == sizeof e->ua_memo_name &&
+	    strncmp(ev->user_agent, e->ua_memo, sizeof e->ua_memo) == 0) {
+		memcpy(name, e->ua_memo_name, cap);
+		return e->ua_memo_h;
+	}
+	uint32_t h = agent_family_of(e, ev->user_agent, name, cap);
+	size_t n = strnlen(ev->user_agent, sizeof e->ua_memo);
+	/* Only a User-Agent that ends in its field: the family of one that fills it may
+	 * depend on the bytes after it. */
+	if (h && cap == sizeof e->ua_memo_name && n < sizeof e->ua_memo) {
+		memcpy(e->ua_memo, ev->user_agent, n + 1);
+		memcpy(e->ua_memo_name, name, cap);
+		e->ua_memo_h = h;
+	}
+	return h;
+}
+
+static uint32_t agent_family_of(struct engine *e, const char *s, char *name, size_t cap)
+{
 	while (*s == ' ' || *s == '\t')
 		s++;
 	size_t n = 0;

@@ -420,6 +420,10 @@ struct engine {
 		char scope[JWT_SCOPE_MAX];
 		uint64_t key;
 	} pk_memo[4];
+	/* agent_family's last User-Agent (set when ua_memo_h is not 0), its family and hash */
+	char ua_memo[EV_UA_MAX];
+	char ua_memo_name[48];
+	uint32_t ua_memo_h;
 };
 
 /* ------------------------------------------------------------------ one event */
