@@ -110,34 +110,11 @@ struct reader {
 	const uint8_t *p, *end;
 };
 
-/*
- * memcpy for the short runs a record is mostly made of (the members between
- * two text fields, short strings): fixed-size moves that may overlap each
- * other, inside [0, n) of both buffers, with no call. Longer runs: memcpy.
- */
-static void copy_run(uint8_t *d, const uint8_t *s, size_t n)
-{
-	if (n > 32) {
-		memcpy(d, s, n);
-	} else if (n >= 8) {
-		for (size_t i = 0; i + 8 < n; i += 8)
-			memcpy(d + i, s + i, 8);
-		memcpy(d + n - 8, s + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(d, s, 4);
-		memcpy(d + n - 4, s + n - 4, 4);
-	} else if (n) {
-		d[0] = s[0];
-		d[n / 2] = s[n / 2];
-		d[n - 1] = s[n - 1];
-	}
-}
-
 static bool take(struct reader *r, void *out, size_t n)
 {
 	if ((size_t)(r->end - r->p) < n)
 		return false;
-	copy_run(out, r->p, n);
+	memcpy(out, r->p, n);
 	r->p += n;
 	return true;
 }
@@ -180,10 +157,6 @@ int event_wire_get(struct api_event *ev, const uint8_t *src, size_t len)
 {
 	struct reader r = {src, src + len};
 	uint8_t *dst = (uint8_t *)ev;
-	/* The record was written on another core: ask for all its lines at once,
-	 * not one by one as each length read finds the next field. */
-	for (size_t at = 0; at < len; at += 64)
-		__builtin_prefetch(src + at);
 	if (!get_fields(dst, sizeof *ev, ev_fields, N(ev_fields), &r, dst) || r.p != r.end)
 		return -1;
 	return 0;
