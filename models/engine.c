@@ -491,9 +491,17 @@ void engine_event(struct engine *e, const struct api_event *ev, const char *rout
 	}
 	/* Memory-level parallelism: the index slot is on its way; the record's
 	 * hot lines are asked for as soon as it is found, so their misses overlap. */
-	x.pfx = client_prefix(e, x.ip, &x.pfx16);
+	/* Requests come in runs from one address: its hashes once. */
+	if (!e->ip_memo_set || memcmp(e->ip_memo, x.ip, 16) != 0) {
+		e->ip_memo_pfx = client_prefix(e, x.ip, &e->ip_memo_pfx16);
+		e->ip_memo_addr = eh_nz32(eh_bytes(x.ip, 16, seed ^ 0xad));
+		memcpy(e->ip_memo, x.ip, 16);
+		e->ip_memo_set = true;
+	}
+	x.pfx = e->ip_memo_pfx;
+	x.pfx16 = e->ip_memo_pfx16;
+	x.addr = e->ip_memo_addr;
 	learned_prefetch(&x);
-	x.addr = eh_nz32(eh_bytes(x.ip, 16, seed ^ 0xad));
 	x.agent = agent_family(e, ev, x.agent_name, sizeof x.agent_name);
 	struct ident *id = ids_find(e, x.key);
 	if (id)

@@ -424,6 +424,11 @@ struct engine {
 	char ua_memo[EV_UA_MAX];
 	char ua_memo_name[48];
 	uint32_t ua_memo_h;
+	/* The last client address's prefix, wide prefix and address hashes (client_prefix) */
+	uint8_t ip_memo[16];
+	bool ip_memo_set;
+	uint16_t ip_memo_pfx16;
+	uint32_t ip_memo_pfx, ip_memo_addr;
 };
 
 /* ------------------------------------------------------------------ one event */

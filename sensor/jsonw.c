@@ -477,3 +477,28 @@ void jw_ip(struct jsonw *w, const uint8_t a[16])
 	inet_ntop(AF_INET6, a, b, sizeof b);
 	jw_cstr(w, b);
 }
+
+void jw_ip_memo(struct jsonw *w, const uint8_t addr[16], struct jw_ip_memo *m)
+{
+	if (!m) {
+		jw_ip(w, addr);
+		return;
+	}
+	if (m->len && memcmp(m->addr, addr, 16) == 0) {
+		jw_value_raw(w, m->text, m->len);
+		return;
+	}
+	size_t start = w->len;
+	bool comma = w->need_comma;
+	jw_ip(w, addr);
+	if (w->overflow)
+		return;
+	/* The value as written, without the comma before it. */
+	start += comma;
+	size_t n = w->len - start;
+	if (n > sizeof m->text)
+		return;
+	memcpy(m->addr, addr, 16);
+	memcpy(m->text, w->buf + start, n);
+	m->len = (uint8_t)n;
+}
