@@ -485,7 +485,18 @@ void jw_ip_memo(struct jsonw *w, const uint8_t addr[16], struct jw_ip_memo *m)
 		return;
 	}
 	if (m->len && memcmp(m->addr, addr, 16) == 0) {
-		jw_value_raw(w, m->text, m->len);
+		sep(w);
+		/* The whole text field in one fixed-size move (a short variable one
+		 * becomes a slow rep movs); the bytes past len are overwritten next. */
+		if (!w->overflow && w->cap - w->len > sizeof m->text) {
+			memcpy(w->buf + w->len, m->text, sizeof m->text);
+			w->len += m->len;
+			w->buf[w->len] = '\0';
+			w->need_comma = true;
+			return;
+		}
+		jw_raw(w, m->text, m->len);
+		w->need_comma = true;
 		return;
 	}
 	size_t start = w->len;
@@ -496,9 +507,9 @@ void jw_ip_memo(struct jsonw *w, const uint8_t addr[16], struct jw_ip_memo *m)
 	/* The value as written, without the comma before it. */
 	start += comma;
 	size_t n = w->len - start;
-	if (n > sizeof m->text)
+	if (n > sizeof m->text || w->cap - start < sizeof m->text)
 		return;
 	memcpy(m->addr, addr, 16);
-	memcpy(m->text, w->buf + start, n);
+	memcpy(m->text, w->buf + start, sizeof m->text); /* fixed size, as above */
 	m->len = (uint8_t)n;
 }
