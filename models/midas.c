@@ -121,11 +121,16 @@ struct midas *midas_new(const struct midas_config *cfg)
 	if (!m)
 		return NULL;
 	m->cfg = *cfg;
-	m->cells = calloc((size_t)cfg->rows * cfg->cols, sizeof *m->cells);
+	/* Zeroed by writing, now: a cell read before its page was ever written maps
+	 * the shared zero page, and the first write after that (an event, on the
+	 * merge thread) faults again and flushes every core's TLB. */
+	size_t bytes = (size_t)cfg->rows * cfg->cols * sizeof *m->cells;
+	m->cells = malloc(bytes);
 	if (!m->cells) {
 		free(m);
 		return NULL;
 	}
+	explicit_bzero(m->cells, bytes); /* a memset here would be folded back into calloc */
 	uint64_t s = cfg->seed;
 	for (uint32_t r = 0; r < cfg->rows; r++) {
 		s += 0x9e3779b97f4a7c15ull;
