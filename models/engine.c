@@ -356,23 +356,28 @@ static uint32_t agent_family(struct engine *e, const struct api_event *ev, char 
 	name[0] = '\0';
 	if (!ev->has_user_agent || !ev->user_agent[0])
 		return 0;
-	_Static_assert(sizeof e->ua_memo == sizeof ev->user_agent, "the memo holds a whole User-Agent");
-	_Static_assert(sizeof e->ua_memo_name == sizeof ((struct ectx *)0)->agent_name,
+	_Static_assert(sizeof e->ua_memo[0].ua == sizeof ev->user_agent,
+		       "the memo holds a whole User-Agent");
+	_Static_assert(sizeof e->ua_memo[0].name == sizeof ((struct ectx *)0)->agent_name,
 		       "the memo holds a whole family name");
-	/* Requests come in runs from one client software: the same family. */
-	if (e->ua_memo_h && cap == sizeof e->ua_memo_name &&
-	    strncmp(ev->user_agent, e->ua_memo, sizeof e->ua_memo) == 0) {
-		memcpy(name, e->ua_memo_name, cap);
-		return e->ua_memo_h;
+	/* A few client programs make most requests: their families once. Only a
+	 * User-Agent that ends in its field (the family of one that fills it may
+	 * depend on the bytes after it). */
+	const char *ua = ev->user_agent;
+	size_t n = strnlen(ua, EV_UA_MAX);
+	if (n == EV_UA_MAX || cap != sizeof e->ua_memo[0].name)
+		return agent_family_of(e, ua, name, cap);
+	unsigned slot = (unsigned)(n + (unsigned char)ua[0] + (unsigned char)ua[n - 1]) & 7;
+	struct engine_ua_memo *m = &e->ua_memo[slot];
+	if (m->h && memcmp(m->ua, ua, n + 1) == 0) {
+		memcpy(name, m->name, sizeof m->name);
+		return m->h;
 	}
-	uint32_t h = agent_family_of(e, ev->user_agent, name, cap);
-	size_t n = strnlen(ev->user_agent, sizeof e->ua_memo);
-	/* Only a User-Agent that ends in its field: the family of one that fills it may
-	 * depend on the bytes after it. */
-	if (h && cap == sizeof e->ua_memo_name && n < sizeof e->ua_memo) {
-		memcpy(e->ua_memo, ev->user_agent, n + 1);
-		memcpy(e->ua_memo_name, name, cap);
-		e->ua_memo_h = h;
+	uint32_t h = agent_family_of(e, ua, name, cap);
+	if (h) {
+		memcpy(m->ua, ua, sizeof m->ua); /* fixed size: what follows the NUL is never read */
+		memcpy(m->name, name, sizeof m->name);
+		m->h = h;
 	}
 	return h;
 }

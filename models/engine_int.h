@@ -420,10 +420,13 @@ struct engine {
 		char scope[JWT_SCOPE_MAX];
 		uint64_t key;
 	} pk_memo[4];
-	/* agent_family's last User-Agent (set when ua_memo_h is not 0), its family and hash */
-	char ua_memo[EV_UA_MAX];
-	char ua_memo_name[48];
-	uint32_t ua_memo_h;
+	/* agent_family's recent User-Agents (a slot by length and ends; empty while
+	 * h is 0), each with its family and that family's hash */
+	struct engine_ua_memo {
+		char ua[EV_UA_MAX];
+		char name[48];
+		uint32_t h;
+	} ua_memo[8];
 	/* The last client address's prefix, wide prefix and address hashes (client_prefix) */
 	uint8_t ip_memo[16];
 	bool ip_memo_set;
