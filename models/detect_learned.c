@@ -118,6 +118,16 @@ static double budget_tail(const struct engine *e, double per_kid)
 	return per > 0 ? e->budget / per : 0;
 }
 
+/* Asks for the sketch cells learned_observe will read for a named identity (x->key, rkey, pfx set). */
+void learned_prefetch(const struct ectx *x)
+{
+	const struct engine *e = x->e;
+	midas_prefetch(e->m_route, eh_pair(x->key, x->rkey));
+	midas_prefetch(e->m_pfx, eh_pair(x->key, x->pfx));
+	if (x->status >= 400 && x->status < 500)
+		midas_prefetch(e->m_err, eh_pair(x->route_h, 0x4e));
+}
+
 void learned_observe(struct ectx *x)
 {
 	struct engine *e = x->e;

@@ -348,13 +348,42 @@ void alert_emit_health(struct engine *e, enum det d, double p, engine_alert_fn f
 
 /* ------------------------------------------------------------------ one event */
 
+static uint32_t agent_family_of(struct engine *e, const char *s, char *name, size_t cap);
+
 /* Product token of a User-Agent without its version: "curl/8.0" -> "curl". */
 static uint32_t agent_family(struct engine *e, const struct api_event *ev, char *name, size_t cap)
 {
 	name[0] = '\0';
 	if (!ev->has_user_agent || !ev->user_agent[0])
 		return 0;
-	const char *s = ev->user_agent;
+	_Static_assert(sizeof e->ua_memo[0].ua == sizeof ev->user_agent,
+		       "the memo holds a whole User-Agent");
+	_Static_assert(sizeof e->ua_memo[0].name == sizeof ((struct ectx *)0)->agent_name,
+		       "the memo holds a whole family name");
+	/* A few client programs make most requests: their families once. Only a
+	 * User-Agent that ends in its field (the family of one that fills it may
+	 * depend on the bytes after it). */
+	const char *ua = ev->user_agent;
+	size_t n = strnlen(ua, EV_UA_MAX);
+	if (n == EV_UA_MAX || cap != sizeof e->ua_memo[0].name)
+		return agent_family_of(e, ua, name, cap);
+	unsigned slot = (unsigned)(n + (unsigned char)ua[0] + (unsigned char)ua[n - 1]) & 7;
+	struct engine_ua_memo *m = &e->ua_memo[slot];
+	if (m->h && memcmp(m->ua, ua, n + 1) == 0) {
+		memcpy(name, m->name, sizeof m->name);
+		return m->h;
+	}
+	uint32_t h = agent_family_of(e, ua, name, cap);
+	if (h) {
+		memcpy(m->ua, ua, sizeof m->ua); /* fixed size: what follows the NUL is never read */
+		memcpy(m->name, name, sizeof m->name);
+		m->h = h;
+	}
+	return h;
+}
+
+static uint32_t agent_family_of(struct engine *e, const char *s, char *name, size_t cap)
+{
 	while (*s == ' ' || *s == '\t')
 		s++;
 	size_t n = 0;
@@ -467,8 +496,17 @@ void engine_event(struct engine *e, const struct api_event *ev, const char *rout
 	}
 	/* Memory-level parallelism: the index slot is on its way; the record's
 	 * hot lines are asked for as soon as it is found, so their misses overlap. */
-	x.pfx = client_prefix(e, x.ip, &x.pfx16);
-	x.addr = eh_nz32(eh_bytes(x.ip, 16, seed ^ 0xad));
+	/* Requests come in runs from one address: its hashes once. */
+	if (!e->ip_memo_set || memcmp(e->ip_memo, x.ip, 16) != 0) {
+		e->ip_memo_pfx = client_prefix(e, x.ip, &e->ip_memo_pfx16);
+		e->ip_memo_addr = eh_nz32(eh_bytes(x.ip, 16, seed ^ 0xad));
+		memcpy(e->ip_memo, x.ip, 16);
+		e->ip_memo_set = true;
+	}
+	x.pfx = e->ip_memo_pfx;
+	x.pfx16 = e->ip_memo_pfx16;
+	x.addr = e->ip_memo_addr;
+	learned_prefetch(&x);
 	x.agent = agent_family(e, ev, x.agent_name, sizeof x.agent_name);
 	struct ident *id = ids_find(e, x.key);
 	if (id)
@@ -506,7 +544,7 @@ void engine_event(struct engine *e, const struct api_event *ev, const char *rout
 
 	/* Group: role/scope claims; without claims the kind's group, then (after
 	 * learning) a behavioural group. */
-	uint64_t gk = peers_key(ev);
+	uint64_t gk = peers_key(e, ev);
 	{
 		uint16_t want;
 		if (!gk)

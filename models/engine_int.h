@@ -97,6 +97,34 @@ static inline uint64_t eh_mix(uint64_t x)
 	return x;
 }
 
+/* The last n < 8 bytes as a little-endian number, a byte at a time (eh_tail's reference). */
+static inline uint64_t eh_tail_bytes(const unsigned char *b, size_t n)
+{
+	uint64_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)b[i] << (8 * i);
+	return w;
+}
+
+/* The same number without a loop: two overlapping loads (or three bytes) OR-ed. */
+static inline uint64_t eh_tail(const unsigned char *b, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, b, 4);
+		memcpy(&hi, b + n - 4, 4);
+		return (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+	}
+	if (n)
+		return (uint64_t)b[0] | (uint64_t)b[n / 2] << (8 * (n / 2)) |
+		       (uint64_t)b[n - 1] << (8 * (n - 1));
+	return 0;
+#else
+	return eh_tail_bytes(b, n);
+#endif
+}
+
 /* A fast 64-bit hash of bytes (8 at a time), seeded. Not cryptographic. */
 static inline uint64_t eh_bytes(const void *p, size_t n, uint64_t seed)
 {
@@ -109,10 +137,7 @@ static inline uint64_t eh_bytes(const void *p, size_t n, uint64_t seed)
 		b += 8;
 		n -= 8;
 	}
-	uint64_t w = 0;
-	for (size_t i = 0; i < n; i++)
-		w |= (uint64_t)b[i] << (8 * i);
-	return eh_mix(h ^ w ^ 0x5851f42d4c957f2dull);
+	return eh_mix(h ^ eh_tail(b, n) ^ 0x5851f42d4c957f2dull);
 }
 
 static inline uint64_t eh_str(const char *s, uint64_t seed)
@@ -388,6 +413,25 @@ struct engine {
 	double lin_est[257];         /* distinct ids for b of 256 bits set (enumeration) */
 
 	struct alert a;              /* the alert being built */
+
+	/* peers_key's last scopes and their keys: few scopes, many requests each
+	 * (a slot by the scope's length and ends; "" never matches: scope "" has no key). */
+	struct {
+		char scope[JWT_SCOPE_MAX];
+		uint64_t key;
+	} pk_memo[4];
+	/* agent_family's recent User-Agents (a slot by length and ends; empty while
+	 * h is 0), each with its family and that family's hash */
+	struct engine_ua_memo {
+		char ua[EV_UA_MAX];
+		char name[48];
+		uint32_t h;
+	} ua_memo[8];
+	/* The last client address's prefix, wide prefix and address hashes (client_prefix) */
+	uint8_t ip_memo[16];
+	bool ip_memo_set;
+	uint16_t ip_memo_pfx16;
+	uint32_t ip_memo_pfx, ip_memo_addr;
 };
 
 /* ------------------------------------------------------------------ one event */
@@ -478,7 +522,7 @@ int prof_conc(const struct ident *id, uint32_t now_s);
 
 /* peers.c */
 int peers_init(struct engine *e);
-uint64_t peers_key(const struct api_event *ev);
+uint64_t peers_key(struct engine *e, const struct api_event *ev);
 uint16_t peers_join(struct engine *e, uint64_t key, uint8_t kind, const struct api_event *ev);
 void peers_member(struct engine *e, struct ident *id, int delta);
 void peers_matured(struct engine *e, struct ident *id);
@@ -543,6 +587,7 @@ void det_blind_spot(struct engine *e, uint64_t now, const struct engine_health *
 		    engine_alert_fn fn, void *ctx);
 void det_blind_spot_flush(struct engine *e, uint64_t now, const struct engine_health *h,
 			  engine_alert_fn fn, void *ctx);
+void learned_prefetch(const struct ectx *x);
 void learned_observe(struct ectx *x);
 
 #endif

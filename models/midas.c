@@ -84,6 +84,10 @@ struct midas {
 	uint64_t late;            /* events older than the open bucket */
 	uint64_t saturated;       /* increments lost at cur == UINT32_MAX */
 	uint64_t closes;          /* passes over the table */
+	/* midas_prefetch's cells for ahead_key, reused by the next midas_observe of that key. */
+	bool ahead;
+	uint64_t ahead_key;
+	struct cell *ahead_at[ROWS_MAX];
 };
 
 /* splitmix64's output function (Steele, Lea and Flood, OOPSLA 2014). */
@@ -117,11 +121,16 @@ struct midas *midas_new(const struct midas_config *cfg)
 	if (!m)
 		return NULL;
 	m->cfg = *cfg;
-	m->cells = calloc((size_t)cfg->rows * cfg->cols, sizeof *m->cells);
+	/* Zeroed by writing, now: a cell read before its page was ever written maps
+	 * the shared zero page, and the first write after that (an event, on the
+	 * merge thread) faults again and flushes every core's TLB. */
+	size_t bytes = (size_t)cfg->rows * cfg->cols * sizeof *m->cells;
+	m->cells = malloc(bytes);
 	if (!m->cells) {
 		free(m);
 		return NULL;
 	}
+	explicit_bzero(m->cells, bytes); /* a memset here would be folded back into calloc */
 	uint64_t s = cfg->seed;
 	for (uint32_t r = 0; r < cfg->rows; r++) {
 		s += 0x9e3779b97f4a7c15ull;
@@ -164,6 +173,24 @@ static void close_buckets(struct midas *m, uint64_t k)
 	m->closes++;
 }
 
+/* Row r's cell for key. */
+static struct cell *cell_of(const struct midas *m, uint32_t r, uint64_t key)
+{
+	uint64_t h = mix64(key ^ m->row_seed[r]);
+	uint32_t col = (uint32_t)(((h >> 32) * m->cfg.cols) >> 32); /* Lemire's fastrange */
+	return &m->cells[(size_t)r * m->cfg.cols + col];
+}
+
+void midas_prefetch(struct midas *m, uint64_t key)
+{
+	for (uint32_t r = 0; r < m->cfg.rows; r++) {
+		m->ahead_at[r] = cell_of(m, r, key);
+		__builtin_prefetch(m->ahead_at[r], 1);
+	}
+	m->ahead_key = key;
+	m->ahead = true;
+}
+
 double midas_observe(struct midas *m, uint64_t key, uint64_t now)
 {
 	uint64_t b = now / m->cfg.bucket_us;
@@ -178,14 +205,14 @@ double midas_observe(struct midas *m, uint64_t key, uint64_t now)
 	}
 	m->events++;
 
-	uint32_t rows = m->cfg.rows, cols = m->cfg.cols;
+	uint32_t rows = m->cfg.rows;
 	struct cell *at[ROWS_MAX];
 	uint32_t a = UINT32_MAX;
 	double past = 0.0;
+	bool ahead = m->ahead && m->ahead_key == key;
+	m->ahead = false;
 	for (uint32_t r = 0; r < rows; r++) {
-		uint64_t h = mix64(key ^ m->row_seed[r]);
-		uint32_t col = (uint32_t)(((h >> 32) * cols) >> 32); /* Lemire's fastrange */
-		struct cell *c = &m->cells[(size_t)r * cols + col];
+		struct cell *c = ahead ? m->ahead_at[r] : cell_of(m, r, key);
 		at[r] = c;
 		if (c->cur < UINT32_MAX)
 			c->cur++;
@@ -343,6 +370,7 @@ int midas_load(struct midas *m, FILE *in)
 	}
 	free(m->cells);
 	m->cells = cells;
+	m->ahead = false; /* its cells were in the old table */
 	m->started = started != 0;
 	m->bucket = bucket;
 	m->weight = weight;

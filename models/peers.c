@@ -95,8 +95,24 @@ static uint64_t words_key(const char *s, size_t n, char sep)
 	return sum;
 }
 
+/* words_key of a scope through e's memo (the same key: scope text in, key out). */
+static uint64_t scope_key(struct engine *e, const char *scope)
+{
+	size_t n = strnlen(scope, JWT_SCOPE_MAX);
+	unsigned slot = (unsigned)(n + (unsigned char)scope[0] + (unsigned char)scope[n - 1]) & 3;
+	char *memo = e->pk_memo[slot].scope;
+	if (strncmp(memo, scope, JWT_SCOPE_MAX) == 0)
+		return e->pk_memo[slot].key;
+	uint64_t key = words_key(scope, JWT_SCOPE_MAX, ' ');
+	memcpy(memo, scope, n);
+	if (n < JWT_SCOPE_MAX)
+		memo[n] = '\0';
+	e->pk_memo[slot].key = key;
+	return key;
+}
+
 /* The group key of an event's identity: roles/groups, else scope; 0 = none. */
-uint64_t peers_key(const struct api_event *ev)
+uint64_t peers_key(struct engine *e, const struct api_event *ev)
 {
 	const struct identity *idn = &ev->identity;
 	if (!idn->has_claims)
@@ -113,7 +129,7 @@ uint64_t peers_key(const struct api_event *ev)
 		return eh_nz(eh_pair(sum, 'R'));
 	}
 	if ((c->present & JWT_HAS_SCOPE) && c->scope[0]) {
-		uint64_t sum = words_key(c->scope, sizeof c->scope, ' ');
+		uint64_t sum = scope_key(e, c->scope);
 		return sum ? eh_nz(eh_pair(sum, 'S')) : 0;
 	}
 	return 0;

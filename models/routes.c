@@ -143,6 +143,10 @@ struct routes {
 	uint16_t *host_slots;     /* open addressing: index + 1, 0 = empty */
 	uint32_t host_mask;
 	uint16_t *host_root;      /* [max_hosts + 1]: learned tree root of host h, 0 = none yet */
+	/* host_find's last host as asked (its first EV_HOST_MAX - 1 bytes) and its
+	 * index + 1; 0: none. Hosts are never removed, so a found one stays right. */
+	char last_host[EV_HOST_MAX];
+	uint16_t last_host_h;
 
 	char methods[ROUTES_METHODS_MAX][EV_METHOD_MAX];
 	unsigned n_methods;
@@ -403,18 +407,36 @@ static bool is_jwt(const char *s, size_t n)
 	return part == 2 && len[0] >= 8 && len[1] >= 8;
 }
 
-static enum seg_class classify(const char *s, size_t n)
+/* Per byte, what classify counts and looks for: C_DIGIT '0'-'9', C_HEX a hex
+ * digit, C_AT '@' or '%', C_DOT '.', C_BRACE '{' or '}' (0 from 0x80 on). */
+enum { C_DIGIT = 1, C_HEX = 2, C_AT = 4, C_DOT = 8, C_BRACE = 16 };
+static const uint8_t byte_class[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0,
+	4, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 16, 0, 0,
+};
+
+/* The segment's class; *brace: it holds '{' or '}'. */
+static enum seg_class classify(const char *s, size_t n, bool *brace)
 {
 	size_t digits = 0, hex = 0;
-	bool at = false, dot = false;
+	unsigned any = 0;
+	*brace = false;
 	if (n == 0)
 		return SEG_EMPTY;
 	for (size_t i = 0; i < n; i++) {
-		digits += is_digit(s[i]);
-		hex += is_hex(s[i]);
-		at |= s[i] == '@' || s[i] == '%';
-		dot |= s[i] == '.';
+		unsigned f = byte_class[(unsigned char)s[i]];
+		digits += f & C_DIGIT;
+		hex += (f & C_HEX) >> 1;
+		any |= f;
 	}
+	bool at = any & C_AT, dot = any & C_DOT;
+	*brace = any & C_BRACE;
 	if (digits == n)
 		return SEG_ID;
 	if (is_uuid(s, n))
@@ -433,9 +455,9 @@ static enum seg_class classify(const char *s, size_t n)
 /* classify(), and a literal that cannot be kept as one is {param}. */
 static enum seg_class classify_kept(struct routes *t, const struct seg *g)
 {
-	enum seg_class c = classify(g->p, g->len);
-	if (c == SEG_LITERAL &&
-	    (g->len > ROUTES_LITERAL_MAX || memchr(g->p, '{', g->len) || memchr(g->p, '}', g->len))) {
+	bool brace;
+	enum seg_class c = classify(g->p, g->len, &brace);
+	if (c == SEG_LITERAL && (g->len > ROUTES_LITERAL_MAX || brace)) {
 		t->st.literal_too_long++;
 		return SEG_PARAM;
 	}
@@ -465,7 +487,24 @@ static int method_index(struct routes *t, const char *m, bool must)
  * Index + 1 of `host` (compared lower-cased) in the host table, adding it
  * when `create`; 0 when it is not there (or the table is full: counted).
  */
+static uint16_t host_find_slow(struct routes *t, const char *host, bool create);
+
 static uint16_t host_find(struct routes *t, const char *host, bool create)
+{
+	/* Requests come in runs on one host: the same answer, without lower-casing and hashing it. */
+	if (t->last_host_h && strncmp(host, t->last_host, EV_HOST_MAX - 1) == 0)
+		return t->last_host_h;
+	uint16_t h = host_find_slow(t, host, create);
+	if (h) {
+		size_t n = strnlen(host, EV_HOST_MAX - 1);
+		memcpy(t->last_host, host, n);
+		t->last_host[n] = '\0';
+		t->last_host_h = h;
+	}
+	return h;
+}
+
+static uint16_t host_find_slow(struct routes *t, const char *host, bool create)
 {
 	char low[EV_HOST_MAX];
 	uint64_t hash = FNV_INIT;

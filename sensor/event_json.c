@@ -35,11 +35,11 @@ size_t event_json_memo(const struct api_event *ev, const char *route, char *buf,
 		jw_u64(&w, ev->stream_id);
 	}
 	jw_key(&w, "client_ip");
-	jw_ip(&w, ev->client_ip);
+	jw_ip_memo(&w, ev->client_ip, m ? &m->client_ip : NULL);
 	jw_key(&w, "client_port");
 	jw_u64(&w, ev->client_port);
 	jw_key(&w, "server_ip");
-	jw_ip(&w, ev->server_ip);
+	jw_ip_memo(&w, ev->server_ip, m ? &m->server_ip : NULL);
 	jw_key(&w, "server_port");
 	jw_u64(&w, ev->server_port);
 	if (ev->vlan) {

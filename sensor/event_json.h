@@ -29,6 +29,7 @@ size_t event_json(const struct api_event *ev, const char *route, char *buf, size
 struct event_json_memo {
 	struct jw_time_memo ts;
 	struct identity_json_memo identity;
+	struct jw_ip_memo client_ip, server_ip;
 };
 
 /* event_json through m: the same bytes, less work for repeated times and identities. */

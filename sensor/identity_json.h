@@ -39,11 +39,12 @@ void identity_json(struct jsonw *w, const struct identity *id);
  * written from and the text, and is reused only for an identity equal to it
  * in every byte that identity_json reads, so the output is exactly
  * identity_json's. Direct-mapped by a hash of kind, flags and id; a text
- * longer than IDENTITY_JSON_MEMO_TEXT is not kept. 256 slots of 2.7 KiB, of
- * which a lookup touches a few lines; a zeroed struct is empty. One owner,
- * one thread.
+ * longer than IDENTITY_JSON_MEMO_TEXT is not kept. 1024 slots of 2.7 KiB
+ * (few identities share one: a few hundred active credentials thrashed 256),
+ * of which a lookup touches a few lines and only slots in use are ever
+ * touched; a zeroed struct is empty. One owner, one thread.
  */
-#define IDENTITY_JSON_MEMO_SLOTS 256
+#define IDENTITY_JSON_MEMO_SLOTS 1024
 #define IDENTITY_JSON_MEMO_TEXT 640
 
 struct identity_json_memo {

@@ -165,6 +165,21 @@ static bool plain8(uint64_t v)
 	return !((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high);
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Sixteen bytes all plain, as plain8 decides it for each eight: one compare of each kind. */
+static bool plain16(const unsigned char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	/* signed: below 0x20, or 0x80 and up (negative) */
+	__m128i bad = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+	return _mm_movemask_epi8(bad) == 0;
+}
+#endif
+
 /*
  * jw_str when the worst case (every byte as \u00XX) fits: written straight
  * into the buffer, one bounds check for the whole string. The same bytes as
@@ -178,6 +193,23 @@ static void str_fits(struct jsonw *w, const unsigned char *s, size_t n)
 	*o++ = '"';
 	while (i < n) {
 		uint64_t v;
+#ifdef __SSE2__
+		/* Sixteen at a time, and a tail of 9-15 as the string's last sixteen
+		 * (the same reasoning as the eight-byte tail below). */
+		if (n - i >= 16) {
+			if (plain16(s + i)) {
+				memcpy(o, s + i, 16);
+				o += 16;
+				i += 16;
+				continue;
+			}
+		} else if (n >= 16 && n - i > 8 && plain16(s + n - 16)) {
+			memcpy(o - (16 - (n - i)), s + n - 16, 16);
+			o += n - i;
+			i = n;
+			continue;
+		}
+#endif
 		/* Eight plain bytes at a time: the usual case. */
 		if (n - i >= 8) {
 			memcpy(&v, s + i, 8);
@@ -444,4 +476,40 @@ void jw_ip(struct jsonw *w, const uint8_t a[16])
 	}
 	inet_ntop(AF_INET6, a, b, sizeof b);
 	jw_cstr(w, b);
+}
+
+void jw_ip_memo(struct jsonw *w, const uint8_t addr[16], struct jw_ip_memo *m)
+{
+	if (!m) {
+		jw_ip(w, addr);
+		return;
+	}
+	if (m->len && memcmp(m->addr, addr, 16) == 0) {
+		sep(w);
+		/* The whole text field in one fixed-size move (a short variable one
+		 * becomes a slow rep movs); the bytes past len are overwritten next. */
+		if (!w->overflow && w->cap - w->len > sizeof m->text) {
+			memcpy(w->buf + w->len, m->text, sizeof m->text);
+			w->len += m->len;
+			w->buf[w->len] = '\0';
+			w->need_comma = true;
+			return;
+		}
+		jw_raw(w, m->text, m->len);
+		w->need_comma = true;
+		return;
+	}
+	size_t start = w->len;
+	bool comma = w->need_comma;
+	jw_ip(w, addr);
+	if (w->overflow)
+		return;
+	/* The value as written, without the comma before it. */
+	start += comma;
+	size_t n = w->len - start;
+	if (n > sizeof m->text || w->cap - start < sizeof m->text)
+		return;
+	memcpy(m->addr, addr, 16);
+	memcpy(m->text, w->buf + start, sizeof m->text); /* fixed size, as above */
+	m->len = (uint8_t)n;
 }

@@ -79,4 +79,13 @@ void jw_time_memo(struct jsonw *w, uint64_t us, struct jw_time_memo *m);
 /* An address kept as 16 bytes (IPv4-mapped for IPv4). */
 void jw_ip(struct jsonw *w, const uint8_t addr[16]);
 
+/* The last address jw_ip_memo wrote and its JSON text. A zeroed struct is empty. */
+struct jw_ip_memo {
+	uint8_t addr[16];
+	uint8_t len;          /* 0: empty */
+	char text[48];        /* quoted, INET6_ADDRSTRLEN + 2 fits */
+};
+/* jw_ip, reusing m's text when addr is the address it holds. */
+void jw_ip_memo(struct jsonw *w, const uint8_t addr[16], struct jw_ip_memo *m);
+
 #endif

@@ -798,7 +798,8 @@ int main(int argc, char **argv)
 		out->events = open_output("--events", events_path, &out->events_is_stdout);
 		if (!out->events)
 			goto done;
-		if (!out->events_is_stdout)
+		/* A file: lines gathered in tapir's own 1 MiB blocks (stdio's, if that fails). */
+		if (!out->events_is_stdout && output_events_buffer(out, 1 << 20) != 0)
 			setvbuf(out->events, NULL, _IOFBF, 1 << 20);
 	}
 	/* Alerts go to --alerts, or to standard output when there is no Redis to take them. */
@@ -896,7 +897,7 @@ int main(int argc, char **argv)
 	if (state_path && save_state(out->engine, state_path) != 0)
 		status = 1;
 	g_capture = NULL;
-	if (out->events && fflush(out->events) != 0) {
+	if (out->events && (output_flush_events(out) != 0 || fflush(out->events) != 0)) {
 		fprintf(stderr, "tapir: --events %s: write failed: %s\n", events_path,
 			strerror(errno));
 		status = 1;
@@ -938,6 +939,8 @@ int main(int argc, char **argv)
 done:
 	if (out && out->events && !out->events_is_stdout)
 		fclose(out->events);
+	if (out)
+		output_events_buffer_free(out);
 	if (alerts && !alerts_stdout)
 		fclose(alerts);
 	sensor_free(sensor);

@@ -8,12 +8,18 @@
 #include "alert_json.h"
 #include "event_json.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * Without stdio's lock: only the thread that owns the output writes to these
+ * streams (the merge thread with workers, then the main thread after joining it).
+ */
 static void write_line(struct output *o, FILE *f, const char *line, size_t n)
 {
-	if (fwrite(line, 1, n, f) != n)
+	if (fwrite_unlocked(line, 1, n, f) != n)
 		o->write_errors++;
 }
 
@@ -63,11 +69,55 @@ void output_delivery_alert(struct output *o, uint64_t ts_us, const char *summary
 	output_alert(o, &a);
 }
 
+int output_events_buffer(struct output *o, size_t block)
+{
+	/* Room for a whole block and the worst-case line after it. */
+	o->evbuf = malloc(block + EVENT_JSON_MAX);
+	if (!o->evbuf)
+		return -1;
+	o->evbuf_len = 0;
+	o->evbuf_block = block;
+	o->evbuf_lines = 0;
+	o->evbuf_failed = false;
+	return 0;
+}
+
+int output_flush_events(struct output *o)
+{
+	if (!o->evbuf || !o->evbuf_len)
+		return o->evbuf_failed ? -1 : 0;
+	int fd = fileno(o->events);
+	const char *p = o->evbuf;
+	size_t left = o->evbuf_len;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			o->write_errors += o->evbuf_lines; /* the lines of the block, as fwrite counted them */
+			o->evbuf_failed = true;
+			break;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	o->evbuf_len = 0;
+	o->evbuf_lines = 0;
+	return o->evbuf_failed ? -1 : 0;
+}
+
+void output_events_buffer_free(struct output *o)
+{
+	free(o->evbuf);
+	o->evbuf = NULL;
+	o->evbuf_len = 0;
+}
+
 void output_event(void *ctx, const struct api_event *ev)
 {
 	struct output *o = ctx;
 	static char route[ROUTES_ROUTE_MAX];
-	static char line[EVENT_JSON_MAX];
+	static char line_buf[EVENT_JSON_MAX];
 	static struct event_json_memo memo;
 	enum routes_verdict verdict = ROUTES_NO_SPEC;
 	route[0] = '\0';
@@ -75,12 +125,19 @@ void output_event(void *ctx, const struct api_event *ev)
 	if (o->routes)
 		verdict = routes_observe(o->routes, ev, route, sizeof route);
 	if (o->events || o->audit || o->redis_events) {
-		size_t n = event_json_memo(ev, o->routes ? route : NULL, line, sizeof line, &memo);
+		/* With an events buffer the line is written in place, at its end. */
+		bool in_place = o->evbuf && o->events;
+		char *line = in_place ? o->evbuf + o->evbuf_len : line_buf;
+		size_t n = event_json_memo(ev, o->routes ? route : NULL, line, EVENT_JSON_MAX, &memo);
 		if (n == 0) {
 			o->too_long++;
 		} else {
-			if (o->events)
+			if (in_place) {
+				o->evbuf_len += n;
+				o->evbuf_lines++;
+			} else if (o->events) {
 				write_line(o, o->events, line, n);
+			}
 			if (o->redis_events)
 				delivery_event(o->redis, line, n - 1);
 			if (o->audit) {
@@ -92,6 +149,8 @@ void output_event(void *ctx, const struct api_event *ev)
 						 NULL, line, n - 1, &record) != 0)
 					o->audit_errors++;
 			}
+			if (in_place && o->evbuf_len >= o->evbuf_block)
+				(void)output_flush_events(o);
 		}
 	}
 	if (o->engine)

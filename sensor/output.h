@@ -33,7 +33,29 @@ struct output {
 	uint64_t too_long;         /* records that did not fit the line buffer (never expected) */
 	uint64_t write_errors;
 	struct engine_health health_seen; /* cumulative figures at the last output_health */
+	/* output_events_buffer's: event lines gathered here and written to the
+	 * events file's descriptor a block at a time (NULL: one fwrite a line). */
+	char *evbuf;
+	size_t evbuf_len, evbuf_block;
+	uint64_t evbuf_lines;
+	bool evbuf_failed;         /* a block could not be written (sticky) */
 };
+
+/*
+ * Writes the event lines to `events` (a file, not standard output) in blocks
+ * of `block` bytes straight to its descriptor, as stdio would with a buffer
+ * of that size, without copying each line into stdio's buffer: nothing else
+ * may write to that stream. output_flush_events writes what is gathered.
+ * Returns 0, or -1 out of memory (lines then go through stdio).
+ */
+int output_events_buffer(struct output *o, size_t block);
+
+/* Writes the gathered event lines (if any); 0, or -1 when this or an earlier block
+ * could not be written (its lines counted in write_errors). */
+int output_flush_events(struct output *o);
+
+/* Frees the buffer after a last output_flush_events. */
+void output_events_buffer_free(struct output *o);
 
 /* One finished exchange (a session_emit_fn: `ctx` is the struct output). */
 void output_event(void *ctx, const struct api_event *ev);

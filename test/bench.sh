@@ -142,3 +142,7 @@ for b in test/bench/engine-bench.c test/bench/audit-bench.c; do
 	echo "== $b"
 	sh test/bench/run-one.sh "$b" || echo "bench: $b failed"
 done
+
+# The merge/output thread's work alone on this capture's events (issue #8).
+echo "== test/bench/output-bench.c"
+sh test/bench/run-one.sh test/bench/output-bench.c "$cap" || echo "bench: output-bench failed"

@@ -957,6 +957,75 @@ static void h_all(uint64_t t, int d, int m)
 	h_dormant(t, d, m);
 }
 
+/* peers_key through its scope memo: each scope's key as a fresh engine (empty memo) gives it. */
+static void test_peers_key_memo(void)
+{
+	static const char *const scopes[] = {
+		"read:users read:orders write:orders", "read:orders", "admin read:* write:*",
+		"read:users read:orders", "read:users  read:orders", "a", "b", "c", "d",
+		" read:orders ", "read:orders write:orders write:payments",
+	};
+	enum { NS = sizeof scopes / sizeof scopes[0] };
+	struct engine_config c;
+	config(&c);
+	uint64_t want[NS];
+	static struct api_event x;
+	memset(&x, 0, sizeof x);
+	x.identity.kind = ID_JWT;
+	x.identity.has_claims = true;
+	x.identity.claims.present = JWT_HAS_SCOPE;
+	for (int i = 0; i < NS; i++) {
+		struct engine *fresh = engine_new(&c);
+		snprintf(x.identity.claims.scope, sizeof x.identity.claims.scope, "%s", scopes[i]);
+		want[i] = peers_key(fresh, &x);
+		CHECK(want[i] != 0);
+		engine_free(fresh);
+	}
+	/* The same words in another order or spacing make the same group. */
+	CHECK(want[3] == want[4]);
+	CHECK(want[1] == want[9]);
+	CHECK(want[0] != want[3]);
+	struct engine *e = engine_new(&c);
+	uint64_t r = 12345;
+	for (int k = 0; k < 2000; k++) {
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		int i = (int)((r >> 33) % NS);
+		/* stale bytes after the NUL, as a reused event has them */
+		memset(x.identity.claims.scope, 'z', sizeof x.identity.claims.scope);
+		memcpy(x.identity.claims.scope, scopes[i], strlen(scopes[i]) + 1);
+		CHECK(peers_key(e, &x) == want[i]);
+	}
+	/* A scope of the whole field, no NUL in it. */
+	memset(x.identity.claims.scope, 'q', sizeof x.identity.claims.scope);
+	struct engine *fresh = engine_new(&c);
+	uint64_t full = peers_key(fresh, &x);
+	CHECK(peers_key(e, &x) == full);
+	CHECK(peers_key(e, &x) == full);
+	x.identity.claims.scope[sizeof x.identity.claims.scope - 1] = 'r';
+	CHECK(peers_key(e, &x) == peers_key(fresh, &x));
+	CHECK(peers_key(e, &x) != full);
+	engine_free(fresh);
+	engine_free(e);
+}
+
+/* eh_bytes' tail without a loop gives the byte loop's number, for every length and offset. */
+static void test_hash_tail(void)
+{
+	unsigned char b[16];
+	uint64_t r = 0x9e3779b97f4a7c15ull;
+	for (int round = 0; round < 64; round++) {
+		for (size_t i = 0; i < sizeof b; i++) {
+			r = r * 6364136223846793005ull + 1442695040888963407ull;
+			b[i] = (unsigned char)(r >> 56);
+		}
+		for (size_t off = 0; off < 8; off++)
+			for (size_t n = 0; n < 8; n++)
+				CHECK(eh_tail(b + off, n) == eh_tail_bytes(b + off, n));
+	}
+	/* A known value: "abc" is 0x636261. */
+	CHECK(eh_tail((const unsigned char *)"abc", 3) == 0x636261u);
+}
+
 static void test_determinism(void)
 {
 	scen_mode = 0;
@@ -1166,6 +1235,8 @@ int main(void)
 	RUN(test_determinism);
 	RUN(test_save_load_equivalence);
 	RUN(test_corrupted_state);
+	RUN(test_hash_tail);
+	RUN(test_peers_key_memo);
 	RUN(test_identity_cap);
 	RUN(test_suppression);
 	RUN(test_anonymous);

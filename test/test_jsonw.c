@@ -140,6 +140,54 @@ static void test_ip(void)
 	}
 }
 
+/* jw_ip_memo writes what jw_ip writes: repeated and new addresses, v4 and v6, after a comma, short of room. */
+static void test_ip_memo(void)
+{
+	struct jsonw w;
+	char buf[128], want[128];
+	struct jw_ip_memo m;
+	memset(&m, 0, sizeof m);
+	uint8_t a[16] = {0};
+	for (int i = 0; i < 100000; i++) {
+		switch (next() % 4) {
+		case 0: /* another IPv4 address */
+			memset(a, 0, 10);
+			a[10] = a[11] = 0xff;
+			for (int k = 12; k < 16; k++)
+				a[k] = (uint8_t)next();
+			break;
+		case 1: /* another IPv6 address, some with runs of zeros */
+			for (int k = 0; k < 16; k++)
+				a[k] = next() % 3 ? 0 : (uint8_t)next();
+			break;
+		default: /* the same again */
+			break;
+		}
+		size_t cap = next() % 5 == 0 ? (size_t)(next() % 60) : sizeof buf;
+		bool arr = next() % 2;
+		jw_init(&w, buf, cap);
+		if (arr) {
+			jw_arr_open(&w);
+			jw_u64(&w, 7);
+		}
+		jw_ip(&w, a);
+		bool over = w.overflow;
+		size_t len = w.len;
+		snprintf(want, sizeof want, "%s", over ? "" : buf);
+		jw_init(&w, buf, cap);
+		if (arr) {
+			jw_arr_open(&w);
+			jw_u64(&w, 7);
+		}
+		jw_ip_memo(&w, a, &m);
+		CHECK(w.overflow == over);
+		if (!over) {
+			CHECK_EQ(w.len, len);
+			CHECK_STR(buf, want);
+		}
+	}
+}
+
 static void test_strings(void)
 {
 	static const unsigned char pieces[][5] = {
@@ -152,9 +200,10 @@ static void test_strings(void)
 	for (int i = 0; i < 50000; i++) {
 		size_t n = 0, want = (size_t)(next() % 60);
 		while (n < want) {
-			/* odd rounds mostly plain text: the eight-bytes-at-a-time path */
-			const unsigned char *p = (i & 1) && next() % 8 ? pieces[0]
-				: pieces[next() % (sizeof pieces / sizeof pieces[0])];
+			/* odd rounds mostly plain text: the eight- and sixteen-bytes-at-a-time
+			 * paths; one round in four nearly all plain: one odd byte anywhere */
+			const unsigned char *p = (i & 1) && next() % (i % 4 == 3 ? 40 : 8)
+				? pieces[0] : pieces[next() % (sizeof pieces / sizeof pieces[0])];
 			size_t k = strnlen((const char *)p, 5);
 			memcpy(in + n, p, k ? k : 1); /* {0x..} single bytes; strnlen of "\0" is 0 */
 			n += k ? k : 1;
@@ -181,6 +230,7 @@ int main(void)
 	RUN(test_time);
 	RUN(test_time_memo);
 	RUN(test_ip);
+	RUN(test_ip_memo);
 	RUN(test_strings);
 	return unit_done("test_jsonw");
 }

@@ -278,8 +278,9 @@ static void test_late_events_count_in_open_bucket(void)
 	midas_free(n);
 }
 
-/* a mixed stream with collisions: 64 columns, 500 keys */
-static void run_stream(struct midas *m, uint64_t from, uint64_t to, double *out)
+/* a mixed stream with collisions: 64 columns, 500 keys; with `prefetch`, each
+ * observation after a midas_prefetch, of its key mostly, of another sometimes */
+static void run_stream_as(struct midas *m, uint64_t from, uint64_t to, double *out, bool prefetch)
 {
 	uint64_t st = 7 + from;
 	for (uint64_t i = from; i < to; i++) {
@@ -287,8 +288,15 @@ static void run_stream(struct midas *m, uint64_t from, uint64_t to, double *out)
 		uint64_t key = (st >> 33) % 500;
 		if (i % 97 < 10)
 			key = 7; /* a bursty one */
+		if (prefetch)
+			midas_prefetch(m, i % 5 == 0 ? key + 1 : key);
 		out[i - from] = midas_observe(m, key, T0 + i * (BUCKET / 400));
 	}
+}
+
+static void run_stream(struct midas *m, uint64_t from, uint64_t to, double *out)
+{
+	run_stream_as(m, from, to, out, false);
 }
 
 static void test_deterministic(void)
@@ -301,7 +309,7 @@ static void test_deterministic(void)
 	c.seed = 43;
 	struct midas *z = midas_new(&c);
 	run_stream(x, 0, N, a);
-	run_stream(y, 0, N, b);
+	run_stream_as(y, 0, N, b, true); /* prefetches change no score */
 	run_stream(z, 0, N, d);
 	CHECK(memcmp(a, b, sizeof a) == 0);
 	CHECK(memcmp(a, d, sizeof a) != 0); /* another seed, other collisions */
@@ -324,10 +332,13 @@ static void test_save_load_round_trip(void)
 	long len = ftell(f);
 	CHECK_EQ(len, 56 + 16 * 4 * 256);
 	rewind(f);
+	midas_prefetch(y, 7); /* cells of the table the load replaces: never used after it */
 	CHECK_EQ(midas_load(y, f), 0);
+	CHECK(midas_observe(y, 7, T0 + N * (BUCKET / 400)) ==
+	      midas_observe(x, 7, T0 + N * (BUCKET / 400)));
 	/* the same scores from here on, bucket closes included */
 	run_stream(x, N, 2 * N, a);
-	run_stream(y, N, 2 * N, b);
+	run_stream_as(y, N, 2 * N, b, true);
 	CHECK(memcmp(a, b, sizeof a) == 0);
 	/* and the same bytes when saved again */
 	FILE *g = tmpfile(), *h = tmpfile();

@@ -150,6 +150,13 @@ static void test_segment_classes(void)
 	CHECK_STR(tpl(t, "/v1/reports/2026-11-28T09:00:00Z"), "/v1/reports/{date}");
 	CHECK_STR(tpl(t, "/v1/reports/2026-13-01"), "/v1/reports/2026-13-01");
 	CHECK_STR(tpl(t, "/v1/reports/20261128"), "/v1/reports/{id}");
+	/* Every hex letter in both cases, and the bytes just past them. */
+	CHECK_STR(tpl(t, "/v1/blobs/0abcdef9ABCDEF"), "/v1/blobs/{hex}");
+	CHECK_STR(tpl(t, "/v1/blobs/0abcdefg9"), "/v1/blobs/0abcdefg9");
+	CHECK_STR(tpl(t, "/v1/blobs/0ABCDEFG9"), "/v1/blobs/0ABCDEFG9");
+	CHECK_STR(tpl(t, "/v1/blobs/12345678/"), "/v1/blobs/{id}/");
+	CHECK_STR(tpl(t, "/v1/blobs/1234567:"), "/v1/blobs/1234567:");
+	CHECK_STR(tpl(t, "/v1/tags/a}b"), "/v1/tags/{param}"); /* a closing brace alone */
 	routes_free(t);
 }
 
@@ -449,6 +456,50 @@ static void test_evidence(void)
 	routes_get_stats(t, &s);
 	CHECK_EQ(s.unrouted, 4);
 	CHECK_EQ(s.hosts, 1);
+	routes_free(t);
+}
+
+/* Runs of requests on one host, in any case, between others: each counted under its own host. */
+static void test_host_runs(void)
+{
+	struct routes_limits lim;
+	routes_limits_default(&lim);
+	lim.max_hosts = 3;
+	struct routes *t = routes_new(&lim);
+	static const char *const seq[] = {"a.example", "a.example", "A.EXAMPLE", "b.example",
+					  "b.example", "a.example", "c.example", "d.example",
+					  "d.example", "c.example", "B.example"};
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+			req_full(t, "GET", seq[i], "/docs", 200, ID_NONE, NULL);
+	const struct routes_route *r = lookup(t, "a.example", "/docs");
+	CHECK(r && r->requests == 12);
+	r = lookup(t, "b.example", "/docs");
+	CHECK(r && r->requests == 9);
+	r = lookup(t, "c.example", "/docs");
+	CHECK(r && r->requests == 6);
+	/* d.example is over the cap each time: with the requests that carry no host. */
+	r = lookup(t, NULL, "/docs");
+	CHECK(r && r->requests == 6);
+	struct routes_stats s;
+	routes_get_stats(t, &s);
+	CHECK_EQ(s.hosts, 3);
+	CHECK_EQ(s.hosts_full, 6);
+	/* A host the length of the field (no NUL) and one that differs only in its last byte. */
+	char long_a[EV_HOST_MAX + 1], long_b[EV_HOST_MAX + 1];
+	memset(long_a, 'h', EV_HOST_MAX - 1);
+	long_a[EV_HOST_MAX - 1] = '\0';
+	memcpy(long_b, long_a, sizeof long_a);
+	long_b[EV_HOST_MAX - 2] = 'i';
+	struct routes *u = routes_new(&lim);
+	req_full(u, "GET", long_a, "/docs", 200, ID_NONE, NULL);
+	req_full(u, "GET", long_b, "/docs", 200, ID_NONE, NULL);
+	req_full(u, "GET", long_a, "/docs", 200, ID_NONE, NULL);
+	routes_get_stats(u, &s);
+	CHECK_EQ(s.hosts, 2);
+	r = lookup(u, long_b, "/docs");
+	CHECK(r && r->requests == 1);
+	routes_free(u);
 	routes_free(t);
 }
 
@@ -853,6 +904,7 @@ int main(void)
 	RUN(test_no_spec_verdicts);
 	RUN(test_evidence);
 	RUN(test_hosts);
+	RUN(test_host_runs);
 	RUN(test_node_cap);
 	RUN(test_entry_cap_and_methods);
 	RUN(test_depth_fold);
