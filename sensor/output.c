@@ -169,6 +169,12 @@ void output_health(struct output *o, uint64_t now, const struct engine_health *t
 	o->health_seen = *total;
 	if (o->engine)
 		engine_health(o->engine, now, &delta, output_alert, o);
+	/* Live, a quiet sensor would otherwise hold its events until 1 MiB of
+	 * them had gathered: whoever tails the file sees them every few seconds. */
+	if (o->events) {
+		(void)output_flush_events(o);
+		fflush(o->events);
+	}
 }
 
 void output_stats_json(const struct output *o, FILE *out)

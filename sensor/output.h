@@ -72,6 +72,7 @@ void output_delivery_alert(struct output *o, uint64_t ts_us, const char *summary
 /*
  * What the sensor may have missed so far (cumulative `total`): the engine is
  * told the change since the last call, at packet time `now` (blind_spot).
+ * Called every 10 s of packet time; it also writes out the events gathered.
  */
 void output_health(struct output *o, uint64_t now, const struct engine_health *total);
 

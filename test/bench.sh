@@ -61,7 +61,7 @@ run() {
 mbps() { echo "scale=1; $1 / $2 / 1000000" | bc -l; } # bytes seconds
 ratio() { printf '%.4f' "$(echo "scale=6; $1 / $2" | bc -l)"; }
 row() { # name seconds MB/s rss-KiB events/s ratio-to-null cpu-seconds cpu-ratio
-	printf '%-24s %7.3f s %8s MB/s %8s %6s MiB %8s %7.2f s %8s\n' "$1" "$2" "$3" "$5" "$(($4 / 1024))" \
+	printf '%-32s %7.3f s %8s MB/s %8s %6s MiB %8s %7.2f s %8s\n' "$1" "$2" "$3" "$5" "$(($4 / 1024))" \
 		"$6" "$7" "$8"
 }
 
@@ -70,7 +70,7 @@ events=$(build/tapir -r "$cap" --events - --alerts /dev/null 2>/dev/null | wc -l
 echo "capture: $cap ($bytes bytes, $events events)"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
 	"$(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr)"
-printf '%-24s %9s %13s %8s %10s %8s %9s %8s\n' "" wall throughput events/s "peak RSS" "vs null" \
+printf '%-32s %9s %13s %8s %10s %8s %9s %8s\n' "" wall throughput events/s "peak RSS" "vs null" \
 	"CPU" "vs null"
 set -- $(run build/bench/pcap-null "$cap"); null_s=$1; null_cpu=$3
 null_mbps=$(mbps "$bytes" "$null_s")
