@@ -82,7 +82,7 @@ static int open_file(struct capture *c, const struct capture_opts *o, char *err,
 		c->file_size = (uint64_t)st.st_size;
 	/* 0: not classic pcap, -1: no mapping (address space): libpcap reads it. */
 	if (regular && !o->libpcap_reader && strcmp(o->file, "-") != 0 &&
-	    pcapfile_open(&c->pf, fileno(c->fp), c->file_size) != 1)
+	    pcapfile_open(&c->pf, fileno(c->fp), c->file_size, o->file) != 1)
 		c->pf = NULL;
 	/* A large stdio buffer: replay reads sequentially, fewer syscalls. */
 	if (!c->pf)

@@ -26,8 +26,10 @@
  */
 #include "pcapfile.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -88,7 +90,48 @@ static bool parse_header(struct pcapfile *f, const uint8_t *b, size_t len)
 	return true;
 }
 
-int pcapfile_open(struct pcapfile **out, int fd, uint64_t size)
+/*
+ * A mapped file that another program shortens while tapir reads it turns the
+ * next read past its new end into SIGBUS, in whichever thread reads (a worker
+ * fed frames by reference too). Rather than a bare "Bus error", the handler
+ * says what happened, in one line, and exits 1. A fault anywhere else gets
+ * the default action again and recurs at once. One mapping per process (one
+ * capture), so the range is kept in statics the handler may read.
+ */
+static const uint8_t *volatile bus_map;
+static volatile uint64_t bus_size;
+static char bus_msg[320];
+static size_t bus_msg_len;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	const uint8_t *a = si->si_addr, *m = bus_map;
+	if (m && a >= m && (uint64_t)(a - m) < bus_size) {
+		ssize_t w = write(2, bus_msg, bus_msg_len);
+		(void)w;
+		_exit(1);
+	}
+	signal(sig, SIG_DFL);
+}
+
+static void guard(const char *name, const uint8_t *map, uint64_t size)
+{
+	int n = snprintf(bus_msg, sizeof bus_msg,
+			 "tapir: %s: the file became shorter while it was read (truncated by "
+			 "another program?)\n", name);
+	bus_msg_len = n < 0 ? 0 : (size_t)n < sizeof bus_msg ? (size_t)n : sizeof bus_msg - 1;
+	bus_size = size;
+	bus_map = map;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGBUS, &sa, NULL);
+}
+
+int pcapfile_open(struct pcapfile **out, int fd, uint64_t size, const char *name)
 {
 	uint8_t hdr[FILE_HEADER];
 	struct pcapfile probe = {0};
@@ -110,6 +153,7 @@ int pcapfile_open(struct pcapfile **out, int fd, uint64_t size)
 	f->map = m;
 	f->size = size;
 	f->pos = FILE_HEADER;
+	guard(name, m, size);
 	*out = f;
 	return 1;
 }
@@ -255,6 +299,8 @@ void pcapfile_close(struct pcapfile *f)
 {
 	if (!f)
 		return;
+	if (bus_map == f->map)
+		bus_map = NULL;
 	munmap((void *)f->map, (size_t)f->size);
 	free(f);
 }

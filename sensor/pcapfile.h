@@ -17,9 +17,10 @@
  * stay resident for good (the reader has moved past them). So a consumer that
  * reads records later than pcapfile_next hands them out (a worker fed frames
  * by reference) says how far back it still reads: pcapfile_set_hold(); pages
- * from there on are kept. The file must not be truncated while it is mapped (a
- * read past its new end is SIGBUS), as with any mapped file; a replay reads a
- * finished capture. Bytes appended after the open are not read.
+ * from there on are kept. A replay reads a finished capture: bytes appended
+ * after the open are not read, and a file shortened while it is mapped makes a
+ * read past its new end SIGBUS, as with any mapped file; tapir then says so in
+ * one line naming the file and exits 1 (the handler pcapfile_open installs).
  */
 #ifndef TAPIR_PCAPFILE_H
 #define TAPIR_PCAPFILE_H
@@ -54,9 +55,10 @@ struct pcapfile;
  * Maps the regular file open on `fd` (`size` bytes, from fstat) when it is
  * classic pcap this reader handles. Returns 1 with *out; 0 when the file is
  * not one it reads, -1 when it could not be mapped: either way the caller
- * reads the file some other way (nothing is logged). fd is not kept.
+ * reads the file some other way (nothing is logged). fd is not kept; `name`
+ * names the file in the message if it is shortened while mapped.
  */
-int pcapfile_open(struct pcapfile **out, int fd, uint64_t size);
+int pcapfile_open(struct pcapfile **out, int fd, uint64_t size, const char *name);
 
 /* True when the file was written in the other byte order. */
 bool pcapfile_swapped(const struct pcapfile *f);

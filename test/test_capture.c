@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../config/readfile.h"
@@ -510,7 +511,7 @@ static void test_hold(void)
 		struct stat st;
 		struct pcapfile *f = NULL;
 		CHECK(fd >= 0 && fstat(fd, &st) == 0);
-		CHECK_EQ(pcapfile_open(&f, fd, (uint64_t)st.st_size), 1);
+		CHECK_EQ(pcapfile_open(&f, fd, (uint64_t)st.st_size, "big.pcap"), 1);
 		close(fd);
 		if (!f)
 			return;
@@ -531,6 +532,52 @@ static void test_hold(void)
 			CHECK_EQ(present, hold);
 		pcapfile_close(f);
 	}
+}
+
+/*
+ * A file shortened by another program while it is mapped: the next read past
+ * its new end is SIGBUS. tapir says so in one line naming the file and exits
+ * 1, instead of dying of the signal. Run in a child, its stderr in a pipe.
+ */
+static void test_shortened_while_read(void)
+{
+	struct recipe rc = {.snaplen = 65535, .repeat = 40};
+	size_t size = rewrite("shrink.pcap", &rc);
+	CHECK(size > 2 * 65536);
+	int err_pipe[2];
+	CHECK_EQ(pipe(err_pipe), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		dup2(err_pipe[1], 2);
+		close(err_pipe[0]);
+		int fd = open(tmp_path("shrink.pcap"), O_RDWR);
+		struct pcapfile *f = NULL;
+		if (fd < 0 || pcapfile_open(&f, fd, (uint64_t)size, "shrink.pcap") != 1)
+			_exit(10);
+		struct pcapfile_rec rec;
+		char err[256];
+		if (pcapfile_next(f, &rec, err, sizeof err) != PCAPFILE_RECORD)
+			_exit(11);
+		if (ftruncate(fd, 4096) != 0) /* the first page stays */
+			_exit(12);
+		while (pcapfile_next(f, &rec, err, sizeof err) == PCAPFILE_RECORD)
+			;
+		_exit(13); /* read to the old end without a fault: not what is tested */
+	}
+	close(err_pipe[1]);
+	char msg[512] = "";
+	ssize_t n = read(err_pipe[0], msg, sizeof msg - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(err_pipe[0]);
+	int status = 0;
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 1);
+	CHECK(strcmp(msg, "tapir: shrink.pcap: the file became shorter while it was read "
+		     "(truncated by another program?)\n") == 0);
+	unlink(tmp_path("shrink.pcap"));
 }
 
 /* Standard input goes through libpcap even when it is a regular file. */
@@ -574,6 +621,7 @@ int main(void)
 	RUN(test_link_type_bits);
 	RUN(test_versions);
 	RUN(test_truncated);
+	RUN(test_shortened_while_read);
 	RUN(test_filter);
 	RUN(test_stop);
 	RUN(test_stable_frames);
