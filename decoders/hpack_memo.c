@@ -21,8 +21,7 @@ static void slot_drop(struct hpack_memo *m, const struct hpack_memo_alloc *a,
 	if (!s->buf)
 		return;
 	m->bytes -= slot_bytes(s);
-	explicit_bzero(s->buf, slot_bytes(s)); /* credentials: wiped, as idcache does */
-	a->free(a->ud, s->buf);
+	a->free(a->ud, s->buf); /* wipes the bytes (credentials), now or once unused */
 	*s = (struct hpack_memo_slot){0};
 }
 

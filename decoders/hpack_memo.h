@@ -13,8 +13,11 @@
  * A few slots per direction, least recently used evicted, at most `budget`
  * bytes (encoded key + decoded name and value); memory comes from the
  * owner's allocator (counted there). The entries hold raw credentials in
- * memory, like the identity cache: nothing here logs or exports them, and an
- * entry's bytes are wiped when it is dropped.
+ * memory, like the identity cache: nothing here logs or exports them, and the
+ * owner's free wipes an entry's bytes when it releases them. It may release
+ * them later than it is called (a field found here may still be being copied
+ * when the owner sheds the memo to make room): the bytes must stay as they
+ * were until then, so the wipe is the owner's, at release.
  */
 #ifndef TAPIR_HPACK_MEMO_H
 #define TAPIR_HPACK_MEMO_H
@@ -25,7 +28,7 @@
 
 #define HPACK_MEMO_SLOTS 8
 
-/* The owner's allocator: alloc returns NULL when there is no room. */
+/* The owner's allocator: alloc returns NULL when there is no room; free wipes, then releases. */
 struct hpack_memo_alloc {
 	void *(*alloc)(void *ud, size_t n);
 	void (*free)(void *ud, void *p);

@@ -469,6 +469,19 @@ static void *memo_alloc(void *ud, size_t n)
 	return h + 1;
 }
 
+/* A memo entry may hold a credential: wiped before its memory goes back. */
+static void memo_release(union mem_hdr *h)
+{
+	explicit_bzero(h + 1, h->n);
+	free(h);
+}
+
+/*
+ * While a remembered field is being copied (memo_busy), the copy itself may
+ * make room by shedding the memo: the entries it drops are released, wiped
+ * included, only once the copy is done (memo_unbusy). At most every slot of
+ * both directions is dropped at once, which memo_late holds.
+ */
 static void memo_free(void *ud, void *p)
 {
 	struct h2_conn *c = ud;
@@ -477,7 +490,7 @@ static void memo_free(void *ud, void *p)
 	if (c->memo_busy && c->n_memo_late < sizeof c->memo_late / sizeof c->memo_late[0])
 		c->memo_late[c->n_memo_late++] = h;
 	else
-		free(h);
+		memo_release(h);
 }
 
 static bool memo_shed(void *ud)
@@ -493,7 +506,7 @@ static void memo_unbusy(struct h2_conn *c)
 {
 	c->memo_busy = false;
 	while (c->n_memo_late > 0)
-		free(c->memo_late[--c->n_memo_late]);
+		memo_release(c->memo_late[--c->n_memo_late]);
 }
 
 /* ------------------------------------------------------------ frame checks */

@@ -42,14 +42,18 @@ static uint64_t fold_mul(uint64_t a, uint64_t b)
  * One endpoint, keyed by the seed: the address's two words through one folded
  * multiply, then the port through a second (a port folded into an address
  * word instead would let anyone pair addresses and ports that collide without
- * knowing the seed).
+ * knowing the seed). Both factors carry a secret: with a constant one, an
+ * address whose second word equals that constant makes the product 0 for any
+ * first word and any seed, and such IPv6 sources (spoofed SYNs will do) would
+ * all share one bucket chain and one worker.
  */
 static uint64_t end_hash(const uint8_t addr[16], uint16_t port, uint64_t seed)
 {
 	uint64_t w0, w1;
 	memcpy(&w0, addr, 8);
 	memcpy(&w1, addr + 8, 8);
-	uint64_t a = fold_mul(w0 ^ seed ^ 0xa0761d6478bd642fULL, w1 ^ 0xe7037ed1a0b428dbULL);
+	uint64_t seed2 = (seed ^ 0x589965cc75374cc3ULL) * 0x1d8e4e27c47d124fULL;
+	uint64_t a = fold_mul(w0 ^ seed ^ 0xa0761d6478bd642fULL, w1 ^ seed2 ^ 0xe7037ed1a0b428dbULL);
 	return fold_mul(a ^ port, seed ^ 0x8ebc6af09c88c6e3ULL);
 }
 

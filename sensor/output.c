@@ -94,7 +94,9 @@ int output_flush_events(struct output *o)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			o->write_errors += o->evbuf_lines; /* the lines of the block, as fwrite counted them */
+			/* Every line of the block is lost. (Through stdio only the lines
+			 * written after its buffer first failed were counted: fewer.) */
+			o->write_errors += o->evbuf_lines;
 			o->evbuf_failed = true;
 			break;
 		}

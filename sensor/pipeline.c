@@ -371,12 +371,14 @@ static uintptr_t hold_floor(struct pipeline *p)
 	if (s < p->hold_seq)
 		s = p->hold_seq;
 	p->hold_seq = s;
-	if (s > p->seq || p->marks_n == 0)
-		return 0; /* every frame sent is read */
+	/* Marks behind the oldest frame still to be read go, also when every frame
+	 * is read: kept, they would fill the mark ring while the workers keep up. */
 	while (p->marks_n >= 2 && p->marks[(p->marks_head + 1) % HOLD_MARKS].seq <= s) {
 		p->marks_head = (p->marks_head + 1) % HOLD_MARKS;
 		p->marks_n--;
 	}
+	if (s > p->seq || p->marks_n == 0)
+		return 0; /* every frame sent is read */
 	return p->marks[p->marks_head].at;
 }
 

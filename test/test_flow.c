@@ -217,6 +217,33 @@ static void test_flow_hash_spread(void)
 }
 
 /* Side 0 is the lower (address, port) in memcmp's order, whichever bytes differ. */
+/*
+ * IPv6 sources whose second address word equals a constant of the hash (the
+ * bytes of 0xe7037ed1a0b428db, little-endian) once hashed to one value for any
+ * first word and any seed: a chosen-address flood into one bucket and one
+ * worker. Those addresses must spread like any others.
+ */
+static void test_flow_hash_no_zero_factor(void)
+{
+	static const uint8_t tail[8] = {0xdb, 0x28, 0xb4, 0xa0, 0xd1, 0x7e, 0x03, 0xe7};
+	uint8_t srv[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		enum { N = 1000 };
+		static uint64_t h[N];
+		size_t distinct = 0;
+		for (int i = 0; i < N; i++) {
+			uint8_t src[16] = {0x20, 0x01, 0x0d, 0xb8, (uint8_t)(i >> 8), (uint8_t)i};
+			memcpy(src + 8, tail, 8);
+			h[i] = flow_hash(src, 40000, srv, 443, seed);
+			bool seen = false;
+			for (int j = 0; j < i && !seen; j++)
+				seen = h[j] == h[i];
+			distinct += !seen;
+		}
+		CHECK_EQ(distinct, (size_t)N);
+	}
+}
+
 static void test_flow_sides(void)
 {
 	struct ended e = {0};
@@ -274,6 +301,7 @@ int main(void)
 	RUN(test_lookup_hashed);
 	RUN(test_flow_hash);
 	RUN(test_flow_hash_spread);
+	RUN(test_flow_hash_no_zero_factor);
 	RUN(test_flow_sides);
 	RUN(test_both_directions_one_flow);
 	RUN(test_vlan_rules);

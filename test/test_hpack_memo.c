@@ -29,6 +29,7 @@ static void c_free(void *ud, void *p)
 	struct counting *c = ud;
 	size_t *h = (size_t *)p - 1;
 	c->held -= *h;
+	memset(p, 0, *h); /* the owner wipes (hpack_memo.h) */
 	free(h);
 }
 

@@ -1373,11 +1373,13 @@ static size_t hp_int(uint8_t *out, uint8_t first, int prefix, uint32_t v)
 	return n;
 }
 
-/* A raw (not Huffman) never-indexed literal: static name index `idx` (0:
- * the name follows), then the value. */
-static size_t never_raw(uint8_t *out, uint32_t idx, const char *name, const char *value)
+/* A raw (not Huffman) literal of the kind `first`/`prefix` give (0x10/4:
+ * never indexed, 0x40/6: with incremental indexing): static name index `idx`
+ * (0: the name follows), then the value. */
+static size_t raw_literal(uint8_t *out, uint8_t first, int prefix, uint32_t idx, const char *name,
+			  const char *value)
 {
-	size_t n = hp_int(out, 0x10, 4, idx);
+	size_t n = hp_int(out, first, prefix, idx);
 	if (idx == 0) {
 		n += hp_int(out + n, 0, 7, (uint32_t)strlen(name));
 		memcpy(out + n, name, strlen(name));
@@ -1386,6 +1388,11 @@ static size_t never_raw(uint8_t *out, uint32_t idx, const char *name, const char
 	n += hp_int(out + n, 0, 7, (uint32_t)strlen(value));
 	memcpy(out + n, value, strlen(value));
 	return n + strlen(value);
+}
+
+static size_t never_raw(uint8_t *out, uint32_t idx, const char *name, const char *value)
+{
+	return raw_literal(out, 0x10, 4, idx, name, value);
 }
 
 /*
@@ -1479,6 +1486,90 @@ static void test_memo_matches_inflater(void)
 	conv_free(v);
 }
 
+/*
+ * A memo hit near the connection's memory cap: copying the remembered field
+ * may itself make room by shedding the memo. The field must still arrive as
+ * it was (it was wiped before the copy, which gave an all-zero
+ * "authorization": an event without its identity). Block 1 fills the memo;
+ * block 2 adds a table entry, then repeats the never-indexed credential; the
+ * cap is swept across the point where shedding happens.
+ */
+static const char *shed_value;
+static int shed_bad, shed_seen;
+
+static void shed_on_headers(void *ctx, bool from_client, const struct h2_block *b)
+{
+	(void)ctx;
+	if (!from_client || b->stream_id != 3)
+		return;
+	for (uint32_t i = 0; i < b->n_fields; i++) {
+		const struct h2_field *f = &b->fields[i];
+		if (f->valuelen != strlen(shed_value) || (f->namelen == 5 && f->name[0] == 'x'))
+			continue;
+		shed_seen++;
+		if (f->namelen != 13 || memcmp(f->name, "authorization", 13) != 0 ||
+		    memcmp(f->value, shed_value, f->valuelen) != 0)
+			shed_bad++;
+	}
+}
+
+static size_t shed_frame(uint8_t *o, uint8_t type, uint8_t flags, uint32_t sid, const uint8_t *p,
+			 size_t n)
+{
+	uint8_t h[9] = {(uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, type, flags,
+			(uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid};
+	memcpy(o, h, 9);
+	if (n)
+		memcpy(o + 9, p, n);
+	return 9 + n;
+}
+
+static void test_memo_hit_survives_shedding(void)
+{
+	static char value[301], pad[401];
+	static uint8_t buf[4096], blk[2048];
+	for (int i = 0; i < 300; i++)
+		value[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[i * 7 % 36];
+	shed_value = value;
+	static const struct h2_callbacks cb = {.on_headers = shed_on_headers};
+	int runs = 0, seen = 0;
+	for (uint32_t padlen = 100; padlen <= 400; padlen += 50) {
+		memset(pad, 'p', padlen);
+		pad[padlen] = '\0';
+		size_t n = 24, b = 0;
+		memcpy(buf, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+		n += shed_frame(buf + n, 4, 0, 0, NULL, 0);
+		blk[b++] = 0x82;
+		b += never_raw(blk + b, 23, NULL, value); /* static name */
+		n += shed_frame(buf + n, 1, 5, 1, blk, b);
+		b = 0;
+		blk[b++] = 0x82;
+		b += raw_literal(blk + b, 0x40, 6, 0, "x-pad", pad); /* with incremental indexing */
+		b += never_raw(blk + b, 23, NULL, value);
+		n += shed_frame(buf + n, 1, 5, 3, blk, b);
+		for (uint32_t cap = 4000; cap <= 7000; cap += 8) {
+			struct h2_limits lim;
+			h2_limits_default(&lim);
+			lim.max_memory = cap;
+			struct h2_stats st;
+			memset(&st, 0, sizeof st);
+			struct h2_conn *c = h2_conn_new(&lim, &st, false);
+			CHECK(c != NULL);
+			if (!c)
+				return;
+			shed_bad = shed_seen = 0;
+			h2_feed(c, true, buf, n, &cb, NULL);
+			h2_conn_free(c);
+			CHECK_EQ(shed_bad, 0);
+			if (shed_bad)
+				return; /* one cap is enough to show it */
+			runs++;
+			seen += shed_seen;
+		}
+	}
+	CHECK(runs > 0 && seen > 0);
+}
+
 int main(void)
 {
 	RUN(test_simple_exchange);
@@ -1508,5 +1599,6 @@ int main(void)
 	RUN(test_session_midstream_swapped);
 	RUN(test_session_mutations);
 	RUN(test_memo_matches_inflater);
+	RUN(test_memo_hit_survives_shedding);
 	return unit_done("test_http2");
 }
