@@ -129,15 +129,8 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-static bool name_eq(const char *a, size_t alen, const char *b)
-{
-	size_t blen = strlen(b);
-
-	return alen == blen && ascii_ieq(a, b, blen);
-}
-
 /*
- * name_eq against a configured name (NUL-terminated in its IDENTITY_NAME_MAX
+ * A field name against a configured name (NUL-terminated in its IDENTITY_NAME_MAX
  * array), without its strlen: a name whose length differs fails on b[alen]
  * or on a NUL inside. Runs for every request field against every name.
  */
@@ -487,9 +480,9 @@ static void offer_authorization(struct identity *id, const char *v, size_t n,
 	trim(&cred, &clen);
 	if (clen == 0)
 		return;
-	if (name_eq(v, slen, "Basic")) {
+	if (ASCII_NAME_IS(v, slen, "basic")) {
 		take_basic(id, cred, clen);
-	} else if (name_eq(v, slen, "Bearer")) {
+	} else if (ASCII_NAME_IS(v, slen, "bearer")) {
 		if (clen > IDENTITY_TOKEN_MAX || !take_jwt(id, cred, clen, verify, vctx))
 			take_fingerprint(id, ID_BEARER, IDSRC_AUTHORIZATION, 0, cred, clen);
 	}

@@ -365,7 +365,7 @@ static uint32_t agent_family(struct engine *e, const struct api_event *ev, char 
 	 * depend on the bytes after it). */
 	const char *ua = ev->user_agent;
 	size_t n = strnlen(ua, EV_UA_MAX);
-	if (n == EV_UA_MAX || cap != sizeof e->ua_memo[0].name)
+	if (n == EV_UA_MAX)
 		return agent_family_of(e, ua, name, cap);
 	unsigned slot = (unsigned)(n + (unsigned char)ua[0] + (unsigned char)ua[n - 1]) & 7;
 	struct engine_ua_memo *m = &e->ua_memo[slot];

@@ -84,10 +84,6 @@ struct midas {
 	uint64_t late;            /* events older than the open bucket */
 	uint64_t saturated;       /* increments lost at cur == UINT32_MAX */
 	uint64_t closes;          /* passes over the table */
-	/* midas_prefetch's cells for ahead_key, reused by the next midas_observe of that key. */
-	bool ahead;
-	uint64_t ahead_key;
-	struct cell *ahead_at[ROWS_MAX];
 };
 
 /* splitmix64's output function (Steele, Lea and Flood, OOPSLA 2014). */
@@ -183,12 +179,8 @@ static struct cell *cell_of(const struct midas *m, uint32_t r, uint64_t key)
 
 void midas_prefetch(struct midas *m, uint64_t key)
 {
-	for (uint32_t r = 0; r < m->cfg.rows; r++) {
-		m->ahead_at[r] = cell_of(m, r, key);
-		__builtin_prefetch(m->ahead_at[r], 1);
-	}
-	m->ahead_key = key;
-	m->ahead = true;
+	for (uint32_t r = 0; r < m->cfg.rows; r++)
+		__builtin_prefetch(cell_of(m, r, key), 1);
 }
 
 double midas_observe(struct midas *m, uint64_t key, uint64_t now)
@@ -209,10 +201,8 @@ double midas_observe(struct midas *m, uint64_t key, uint64_t now)
 	struct cell *at[ROWS_MAX];
 	uint32_t a = UINT32_MAX;
 	double past = 0.0;
-	bool ahead = m->ahead && m->ahead_key == key;
-	m->ahead = false;
 	for (uint32_t r = 0; r < rows; r++) {
-		struct cell *c = ahead ? m->ahead_at[r] : cell_of(m, r, key);
+		struct cell *c = cell_of(m, r, key);
 		at[r] = c;
 		if (c->cur < UINT32_MAX)
 			c->cur++;
@@ -370,7 +360,6 @@ int midas_load(struct midas *m, FILE *in)
 	}
 	free(m->cells);
 	m->cells = cells;
-	m->ahead = false; /* its cells were in the old table */
 	m->started = started != 0;
 	m->bucket = bucket;
 	m->weight = weight;

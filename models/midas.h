@@ -40,9 +40,8 @@ double midas_observe(struct midas *m, uint64_t key, uint64_t now);
 
 /*
  * Asks for the cells midas_observe(m, key, ...) will read, so that their
- * cache misses overlap other work (the table is larger than the caches),
- * and keeps where they are for the next midas_observe of that key. Changes
- * no count or score.
+ * cache misses overlap other work (the table is larger than the caches).
+ * Changes no count or score.
  */
 void midas_prefetch(struct midas *m, uint64_t key);
 

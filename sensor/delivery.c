@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit_int.h"
 #include "redis_conn.h"
 #include "spool.h"
 
@@ -75,15 +76,6 @@ static uint64_t mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void iso_time(uint64_t us, char *buf, size_t len)
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(us % 1000000));
 }
 
 /* Exponential backoff with jitter: somewhere in [d/2, d], d doubling up to the cap. */
@@ -346,9 +338,9 @@ static void heartbeat(struct delivery *d, const char *state)
 	clock_gettime(CLOCK_REALTIME, &now);
 	char key[128], at[64], last[64] = "", num[9][24];
 	snprintf(key, sizeof key, "tapir:sensor:%s", d->sensor);
-	iso_time((uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000, at, sizeof at);
+	audit_format_time((uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000, at, sizeof at);
 	if (l.last_packet_us)
-		iso_time(l.last_packet_us, last, sizeof last);
+		audit_format_time(l.last_packet_us, last, sizeof last);
 	const uint64_t v[9] = {l.packets, l.kernel_drops, l.gaps, l.events, l.alerts,
 			       ss.records, ss.bytes, ss.refused + not_queued,
 			       (uint64_t)d->heartbeat_ms / 1000};

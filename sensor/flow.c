@@ -290,9 +290,8 @@ struct flow *flow_lookup(struct flow_table *t, const uint8_t src[16], uint16_t s
 			 const uint8_t dst[16], uint16_t dport, const uint16_t vlan[2], uint64_t now,
 			 bool create, int *side)
 {
-	struct flow_key k;
-	*side = make_key(&k, src, sport, dst, dport);
-	return lookup(t, &k, key_hash(&k, t->seed), side, vlan, now, create);
+	return flow_lookup_hashed(t, flow_hash(src, sport, dst, dport, t->seed), src, sport, dst,
+				  dport, vlan, now, create, side);
 }
 
 struct flow *flow_lookup_hashed(struct flow_table *t, uint64_t hash, const uint8_t src[16],

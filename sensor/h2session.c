@@ -130,23 +130,27 @@ static void emit_stream(struct h2session *h, struct h2stream *s)
 	}
 }
 
+/* The members every event of the connection shares: endpoints, protocol, no gRPC status yet. */
+static void conn_members(struct api_event *ev, const struct api_event *from)
+{
+	memcpy(ev->client_ip, from->client_ip, sizeof ev->client_ip);
+	memcpy(ev->server_ip, from->server_ip, sizeof ev->server_ip);
+	ev->client_port = from->client_port;
+	ev->server_port = from->server_port;
+	ev->vlan = from->vlan;
+	ev->proto = EV_HTTP2;
+	ev->grpc_status = -1;
+}
+
 /*
  * A new stream's event on a reused record: a zeroed event with the members
- * h2session_new sets in h->tmpl (endpoints, protocol, no gRPC status; the
- * endpoints swapped by settle_roles). Copying all of h->tmpl instead would
- * write 5.6 KiB a stream.
+ * h2session_new sets in h->tmpl (the endpoints swapped by settle_roles).
+ * Copying all of h->tmpl instead would write 5.6 KiB a stream.
  */
 static void stream_event_init(const struct h2session *h, struct api_event *ev)
 {
-	const struct api_event *t = &h->tmpl;
 	exchange_reset(ev);
-	memcpy(ev->client_ip, t->client_ip, sizeof ev->client_ip);
-	memcpy(ev->server_ip, t->server_ip, sizeof ev->server_ip);
-	ev->client_port = t->client_port;
-	ev->server_port = t->server_port;
-	ev->vlan = t->vlan;
-	ev->proto = t->proto;
-	ev->grpc_status = t->grpc_status;
+	conn_members(ev, &h->tmpl);
 }
 
 /* A new stream with the connection's endpoints; the oldest goes out when full. */
@@ -473,14 +477,7 @@ struct h2session *h2session_new(struct session_env *env, const struct api_event 
 		free(h);
 		return NULL;
 	}
-	struct api_event *t = &h->tmpl;
-	memcpy(t->client_ip, endpoints->client_ip, sizeof t->client_ip);
-	memcpy(t->server_ip, endpoints->server_ip, sizeof t->server_ip);
-	t->client_port = endpoints->client_port;
-	t->server_port = endpoints->server_port;
-	t->vlan = endpoints->vlan;
-	t->proto = EV_HTTP2;
-	t->grpc_status = -1;
+	conn_members(&h->tmpl, endpoints);
 	h->roles_known = !midstream;
 	session_env_enter(env);
 	env->stats.h2.v[H2_STAT_CONNECTIONS]++;

@@ -180,6 +180,22 @@ static bool plain16(const unsigned char *p)
 }
 #endif
 
+/* A byte JSON must escape, as its escape (at most 6 bytes); returns the length. */
+static size_t escape_byte(char *o, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *two = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" :
+			  c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+	if (two) {
+		memcpy(o, two, 2);
+		return 2;
+	}
+	memcpy(o, "\\u00", 4);
+	o[4] = hex[c >> 4];
+	o[5] = hex[c & 15];
+	return 6;
+}
+
 /*
  * jw_str when the worst case (every byte as \u00XX) fits: written straight
  * into the buffer, one bounds check for the whole string. The same bytes as
@@ -187,7 +203,6 @@ static bool plain16(const unsigned char *p)
  */
 static void str_fits(struct jsonw *w, const unsigned char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	char *o = w->buf + w->len;
 	size_t i = 0;
 	*o++ = '"';
@@ -244,19 +259,7 @@ static void str_fits(struct jsonw *w, const unsigned char *s, size_t n)
 			i += u;
 			continue;
 		}
-		*o++ = '\\';
-		switch (c) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\t': *o++ = 't'; break;
-		default: /* "\\u%04x" of a byte */
-			memcpy(o, "u00", 3);
-			o[3] = hex[c >> 4];
-			o[4] = hex[c & 15];
-			o += 5;
-		}
+		o += escape_byte(o, c);
 		i++;
 	}
 	*o++ = '"';
@@ -288,17 +291,8 @@ void jw_str(struct jsonw *w, const char *str, size_t n)
 			continue;
 		}
 		jw_raw(w, str + run, i - run);
-		char esc[8];
-		switch (c) {
-		case '"': put(w, "\\\""); break;
-		case '\\': put(w, "\\\\"); break;
-		case '\n': put(w, "\\n"); break;
-		case '\r': put(w, "\\r"); break;
-		case '\t': put(w, "\\t"); break;
-		default:
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-			put(w, esc);
-		}
+		char esc[6];
+		jw_raw(w, esc, escape_byte(esc, c));
 		i++;
 		run = i;
 	}

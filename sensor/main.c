@@ -94,29 +94,6 @@ static void run_stats(const struct run *r, struct sensor_stats *st)
 		sensor_get_stats(r->sensor, st);
 }
 
-/* Tells the engine what the sensor may have missed since the last time. */
-static void health_tick(struct run *r, uint64_t now)
-{
-	struct sensor_blindness b;
-	struct capture_stats cs;
-	capture_get_stats(r->cap, &cs);
-	if (r->pipe && !r->finished) {
-		/* Ordered with the events: the merge thread tells the engine. */
-		pipeline_snapshot(r->pipe, PIPELINE_HEALTH, 0, &cs);
-		return;
-	}
-	struct sensor_stats st;
-	run_stats(r, &st);
-	sensor_stats_blindness(&st, &b);
-	struct engine_health total = {
-		.kernel_drops = cs.dropped + cs.if_dropped,
-		.gap_bytes = b.gap_bytes,
-		.gaps = b.gaps,
-		.cap_hits = b.cap_hits,
-	};
-	output_health(r->out, now, &total);
-}
-
 /*
  * SIGHUP: load the configuration file again. All or nothing: a file that
  * does not load, or names keys that cannot be used, changes nothing and the
@@ -176,6 +153,7 @@ static uint64_t mono_ms(void)
 
 /* What on_snapshot is asked for. */
 enum {
+	SNAP_HEALTH,  /* what the sensor may have missed since the last time, to the engine */
 	SNAP_SIGUSR1, /* the inventory and the counters so far */
 	SNAP_REDIS,   /* the Redis heartbeat's figures; the spool-near-full alert */
 };
@@ -189,6 +167,18 @@ static void on_snapshot(void *ctx, int tag, struct output *out, uint64_t now,
 			const struct sensor_stats *st, const struct capture_stats *cs)
 {
 	const struct run *r = ctx;
+	if (tag == SNAP_HEALTH) {
+		struct sensor_blindness b;
+		sensor_stats_blindness(st, &b);
+		struct engine_health total = {
+			.kernel_drops = cs->dropped + cs->if_dropped,
+			.gap_bytes = b.gap_bytes,
+			.gaps = b.gaps,
+			.cap_hits = b.cap_hits,
+		};
+		output_health(out, now, &total);
+		return;
+	}
 	if (tag == SNAP_SIGUSR1) {
 		if (r->inventory_path)
 			write_inventory(out->routes, r->inventory_path);
@@ -219,7 +209,7 @@ static void snapshot(struct run *r, int tag)
 	struct capture_stats cs;
 	capture_get_stats(r->cap, &cs);
 	if (r->pipe && !r->finished) {
-		pipeline_snapshot(r->pipe, PIPELINE_USER, tag, &cs);
+		pipeline_snapshot(r->pipe, tag, &cs);
 		return;
 	}
 	struct sensor_stats st;
@@ -258,7 +248,7 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 		r->last_ts = ts_us;
 	if (r->last_ts >= r->next_health) {
 		if (r->next_health)
-			health_tick(r, r->last_ts);
+			snapshot(r, SNAP_HEALTH);
 		r->next_health = r->last_ts + HEALTH_EVERY_US;
 	}
 	on_signals(r);
@@ -267,7 +257,7 @@ static void on_frame(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t cap
 		capture_get_stats(r->cap, &cs);
 		progress_draw(r->progress, cs.file_bytes);
 	}
-	/* With workers the merge thread ticks the audit log (pipeline's on_chore). */
+	/* With workers the merge thread ticks the audit log (pipeline.c's merge_chores). */
 	if (!r->pipe && r->out->audit && (r->frames & 1023) == 0 && audit_tick(r->out->audit) != 0)
 		r->out->audit_errors++;
 	/* About once a second of wall time: the Redis heartbeat's figures. */
@@ -809,7 +799,6 @@ int main(int argc, char **argv)
 			goto done;
 	}
 	out->alerts = alerts;
-	out->alerts_is_stdout = alerts_stdout;
 	out->sensor_name = cfg.sensor.name;
 
 	/* Everything that needs root is open: the interface, the outputs, the audit log. */
@@ -886,7 +875,7 @@ int main(int argc, char **argv)
 		sensor_finish(sensor);
 	r.finished = true;
 	su = r.setup; /* a reload may have replaced it */
-	health_tick(&r, r.last_ts);
+	snapshot(&r, SNAP_HEALTH);
 	engine_finish(out->engine, r.last_ts, output_alert, out);
 	if (out->redis)
 		snapshot(&r, SNAP_REDIS); /* the final figures for the last heartbeat */

@@ -6,9 +6,9 @@
 #include "output.h"
 
 #include "alert_json.h"
+#include "audit_int.h"
 #include "event_json.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,22 +86,11 @@ int output_flush_events(struct output *o)
 {
 	if (!o->evbuf || !o->evbuf_len)
 		return o->evbuf_failed ? -1 : 0;
-	int fd = fileno(o->events);
-	const char *p = o->evbuf;
-	size_t left = o->evbuf_len;
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			/* Every line of the block is lost. (Through stdio only the lines
-			 * written after its buffer first failed were counted: fewer.) */
-			o->write_errors += o->evbuf_lines;
-			o->evbuf_failed = true;
-			break;
-		}
-		p += w;
-		left -= (size_t)w;
+	if (audit_write_all(fileno(o->events), o->evbuf, o->evbuf_len) != 0) {
+		/* Every line of the block is lost. (Through stdio only the lines
+		 * written after its buffer first failed were counted: fewer.) */
+		o->write_errors += o->evbuf_lines;
+		o->evbuf_failed = true;
 	}
 	o->evbuf_len = 0;
 	o->evbuf_lines = 0;

@@ -24,7 +24,6 @@ struct output {
 	FILE *events;              /* NULL: no event output */
 	bool events_is_stdout;
 	FILE *alerts;              /* NULL: alerts are counted (and audited) only */
-	bool alerts_is_stdout;
 	struct delivery *redis;    /* owned by the caller; NULL: no Redis */
 	bool redis_events;         /* events go to Redis too (output.redis.events_stream) */
 	uint64_t events_seen;

@@ -107,7 +107,6 @@ struct out_rec {
 
 /* pipeline_snapshot: asked of every worker at one point of the stream. */
 struct snap_ask {
-	enum pipeline_snap what;
 	int tag;
 	struct capture_stats cs;
 	struct sensor_stats here;  /* the capture thread's own counters and IP fragments */
@@ -130,7 +129,6 @@ struct hold_mark {
 };
 
 struct worker {
-	struct pipeline *p;
 	unsigned id;
 	pthread_t thread;
 	struct sensor *sensor;
@@ -401,47 +399,16 @@ void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, si
 	p->seq++;
 	if (p->cfg.stable_frames && (uintptr_t)frame >= p->mark_next)
 		mark_frame(p, frame);
-	/* Every frame is counted here, as the sensor would have; workers count TCP. */
-	p->here.c.packets++;
-	p->here.c.bytes += caplen;
-	if (ts_us < p->now)
-		p->here.c.clock_backwards++;
-	else
-		p->now = ts_us;
 	struct pkt_view v;
 	struct worker *to = NULL;
-	bool rebuilt = false;
 	uint64_t hash = 0;
-	switch (pkt_decode(p->cfg.link, frame, caplen, &v)) {
-	case PKT_TCP:
+	/* Every frame is counted here, as the sensor would have; workers count TCP. */
+	enum sensor_frame got = sensor_classify(&p->here.c, p->frag, p->cfg.link, &p->now, ts_us,
+						frame, caplen, &v);
+	bool rebuilt = got == SENSOR_FRAME_REBUILT;
+	if (got != SENSOR_FRAME_NONE) {
 		hash = hash_of(p, &v);
 		to = owner(p, hash);
-		break;
-	case PKT_FRAGMENT: {
-		p->here.c.fragments++;
-		const uint8_t *dgram;
-		size_t dlen;
-		if (ipfrag_feed(p->frag, &v, p->now, &dgram, &dlen) != 1)
-			break;
-		if (v.frag_proto != 6) {
-			p->here.c.other++;
-			break;
-		}
-		if (pkt_decode_tcp(dgram, dlen, &v) != PKT_TCP) {
-			p->here.c.malformed[v.bad]++;
-			break;
-		}
-		rebuilt = true;
-		hash = hash_of(p, &v);
-		to = owner(p, hash);
-		break;
-	}
-	case PKT_OTHER:
-		p->here.c.other++;
-		break;
-	case PKT_MALFORMED:
-		p->here.c.malformed[v.bad]++;
-		break;
 	}
 	send_ticks(p, to);
 	if (to && p->cfg.stable_frames && !rebuilt) {
@@ -465,10 +432,9 @@ static void broadcast(struct pipeline *p, uint32_t type, const void *a, size_t a
 		send_rec(p, &p->w[i], type, 0, a, alen, NULL, 0);
 }
 
-void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, int tag,
-		       const struct capture_stats *cs)
+void pipeline_snapshot(struct pipeline *p, int tag, const struct capture_stats *cs)
 {
-	struct snap_ask a = {.what = what, .tag = tag, .cs = *cs, .here = p->here};
+	struct snap_ask a = {.tag = tag, .cs = *cs, .here = p->here};
 	a.here.frag = *ipfrag_stats(p->frag);
 	broadcast(p, IN_SNAPSHOT, &a, sizeof a);
 }
@@ -652,16 +618,8 @@ static void deliver(struct pipeline *p, const struct out_rec *h, const uint8_t *
 	/* Every worker's figures at this point of the stream, as one sensor's. */
 	struct sensor_stats sum = p->snap_sum;
 	sensor_stats_add(&sum, &sn.ask.here);
-	if (sn.ask.what == PIPELINE_HEALTH) {
-		struct sensor_blindness b;
-		sensor_stats_blindness(&sum, &b);
-		struct engine_health total = {
-			.kernel_drops = sn.ask.cs.dropped + sn.ask.cs.if_dropped,
-			.gap_bytes = b.gap_bytes, .gaps = b.gaps, .cap_hits = b.cap_hits};
-		output_health(o, sn.now, &total);
-	} else if (p->cfg.on_snapshot) {
+	if (p->cfg.on_snapshot)
 		p->cfg.on_snapshot(p->cfg.ctx, sn.ask.tag, o, sn.now, &sum, &sn.ask.cs);
-	}
 	p->snap_sum = (struct sensor_stats){0};
 	p->snap_n = 0;
 }
@@ -743,8 +701,6 @@ static void merge_chores(struct pipeline *p)
 	struct output *o = p->cfg.out;
 	if (o->audit && audit_tick(o->audit) != 0)
 		o->audit_errors++;
-	if (p->cfg.on_chore)
-		p->cfg.on_chore(p->cfg.ctx, o);
 }
 
 static void *merge_main(void *arg)
@@ -810,7 +766,6 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *c, char 
 	memset(p->w, 0, sizeof *p->w * p->n);
 	for (unsigned i = 0; i < p->n; i++) {
 		struct worker *w = &p->w[i];
-		w->p = p;
 		w->id = i;
 		w->due = UINT64_MAX;
 		atomic_init(&w->watermark, 0);

@@ -40,13 +40,11 @@
 /*
  * Called in the merge thread, which owns the output until pipeline_finish:
  * on_snapshot with the sensors' counters summed at the point of the stream
- * where pipeline_snapshot(PIPELINE_USER) was called and the capture counters
- * the caller gave then; on_chore every 1024 records and whenever the merge
- * thread has nothing to do (time-driven work: the audit log is ticked there).
+ * where pipeline_snapshot was called and the capture counters
+ * the caller gave then.
  */
 typedef void (*pipeline_snapshot_fn)(void *ctx, int tag, struct output *out, uint64_t now,
 				     const struct sensor_stats *st, const struct capture_stats *cs);
-typedef void (*pipeline_chore_fn)(void *ctx, struct output *out);
 
 struct pipeline_config {
 	unsigned workers;                 /* 1..PIPELINE_MAX_WORKERS */
@@ -56,8 +54,7 @@ struct pipeline_config {
 	bool stable_frames;               /* capture_stable_frames: TCP frames go by reference */
 	struct output *out;               /* the merge thread's alone until pipeline_finish */
 	pipeline_snapshot_fn on_snapshot; /* may be NULL */
-	pipeline_chore_fn on_chore;       /* may be NULL */
-	void *ctx;                        /* for both */
+	void *ctx;                        /* for on_snapshot */
 };
 
 struct pipeline;
@@ -76,14 +73,10 @@ void pipeline_frame(struct pipeline *p, uint64_t ts_us, const uint8_t *frame, si
 const uint8_t *pipeline_hold(void *p, const uint8_t *next);
 /*
  * The counters of all the sensors at this point of the stream, summed, to
- * the merge thread: PIPELINE_HEALTH tells the engine what the sensor may
- * have missed (output_health, as one sensor's health tick would);
- * PIPELINE_USER hands them to on_snapshot with `tag` (the caller's: what it
- * asked for). `cs`: the capture's counters now.
+ * on_snapshot in the merge thread with `tag` (the caller's: what it asked
+ * for). `cs`: the capture's counters now.
  */
-enum pipeline_snap { PIPELINE_HEALTH, PIPELINE_USER };
-void pipeline_snapshot(struct pipeline *p, enum pipeline_snap what, int tag,
-		       const struct capture_stats *cs);
+void pipeline_snapshot(struct pipeline *p, int tag, const struct capture_stats *cs);
 /* A reload: `xc` (and what it points to) must stay valid until pipeline_free. */
 void pipeline_set_exchange(struct pipeline *p, const struct exchange_config *xc);
 

@@ -137,45 +137,54 @@ void sensor_tcp(struct sensor *s, const struct pkt_view *v, uint64_t hash)
 	handle_tcp(s, v, &hash);
 }
 
+enum sensor_frame sensor_classify(struct sensor_counters *c, struct ipfrag *frag,
+				  enum pkt_link link, uint64_t *now, uint64_t ts_us,
+				  const uint8_t *frame, size_t caplen, struct pkt_view *v)
+{
+	c->packets++;
+	c->bytes += caplen;
+	if (ts_us < *now)
+		c->clock_backwards++;
+	else
+		*now = ts_us;
+	switch (pkt_decode(link, frame, caplen, v)) {
+	case PKT_TCP:
+		return SENSOR_FRAME_TCP;
+	case PKT_FRAGMENT: {
+		c->fragments++;
+		const uint8_t *dgram;
+		size_t len;
+		if (ipfrag_feed(frag, v, *now, &dgram, &len) != 1)
+			return SENSOR_FRAME_NONE;
+		if (v->frag_proto != 6) {
+			c->other++;
+			return SENSOR_FRAME_NONE;
+		}
+		if (pkt_decode_tcp(dgram, len, v) == PKT_TCP)
+			return SENSOR_FRAME_REBUILT;
+		c->malformed[v->bad]++;
+		return SENSOR_FRAME_NONE;
+	}
+	case PKT_OTHER:
+		c->other++;
+		return SENSOR_FRAME_NONE;
+	case PKT_MALFORMED:
+		c->malformed[v->bad]++;
+		return SENSOR_FRAME_NONE;
+	}
+	return SENSOR_FRAME_NONE;
+}
+
 void sensor_packet(struct sensor *s, enum pkt_link link, uint64_t ts_us, const uint8_t *frame,
 		   size_t caplen)
 {
-	s->c.packets++;
-	s->c.bytes += caplen;
-	if (ts_us < s->now)
-		s->c.clock_backwards++;
-	else
-		s->now = ts_us;
-	flow_expire(s->flows, s->now);
-
 	struct pkt_view v;
-	switch (pkt_decode(link, frame, caplen, &v)) {
-	case PKT_TCP:
+	enum sensor_frame got =
+		sensor_classify(&s->c, s->frag, link, &s->now, ts_us, frame, caplen, &v);
+	/* Decoding and IP fragments do not touch flows: expiry may follow them. */
+	flow_expire(s->flows, s->now);
+	if (got != SENSOR_FRAME_NONE)
 		handle_tcp(s, &v, NULL);
-		break;
-	case PKT_FRAGMENT: {
-		s->c.fragments++;
-		const uint8_t *dgram;
-		size_t len;
-		if (ipfrag_feed(s->frag, &v, s->now, &dgram, &len) != 1)
-			break;
-		if (v.frag_proto != 6) {
-			s->c.other++;
-			break;
-		}
-		if (pkt_decode_tcp(dgram, len, &v) == PKT_TCP)
-			handle_tcp(s, &v, NULL);
-		else
-			s->c.malformed[v.bad]++;
-		break;
-	}
-	case PKT_OTHER:
-		s->c.other++;
-		break;
-	case PKT_MALFORMED:
-		s->c.malformed[v.bad]++;
-		break;
-	}
 }
 
 void sensor_set_exchange(struct sensor *s, const struct exchange_config *xc)
@@ -226,13 +235,6 @@ void sensor_stats_blindness(const struct sensor_stats *st, struct sensor_blindne
 		      fs->dropped + a->pending_overflow + a->memcap_early + a->h1.gave_up +
 		      a->h2.v[H2_STAT_CONTINUATION_FLOOD] + a->h2.v[H2_STAT_MEMORY_CAP] +
 		      a->h2.v[H2_STAT_STREAMS_EVICTED];
-}
-
-void sensor_blindness(const struct sensor *s, struct sensor_blindness *b)
-{
-	struct sensor_stats st;
-	sensor_get_stats(s, &st);
-	sensor_stats_blindness(&st, b);
 }
 
 void sensor_finish(struct sensor *s)

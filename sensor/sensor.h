@@ -41,6 +41,23 @@ struct sensor_counters {
 	uint64_t flow_alloc_failed;
 };
 
+/* What sensor_classify found in a frame. */
+enum sensor_frame {
+	SENSOR_FRAME_NONE,    /* nothing for the TCP path (counted) */
+	SENSOR_FRAME_TCP,     /* a TCP segment in the frame itself */
+	SENSOR_FRAME_REBUILT, /* a TCP segment in a datagram rebuilt from IP fragments */
+};
+
+/*
+ * The per-frame half of sensor_packet, also the pipeline's capture thread's:
+ * counts the frame in `c`, moves the clock *now to ts_us (when later),
+ * decodes it, and feeds IP fragments to `frag`. With SENSOR_FRAME_REBUILT, v
+ * points into frag's datagram, valid until frag is fed again.
+ */
+enum sensor_frame sensor_classify(struct sensor_counters *c, struct ipfrag *frag,
+				  enum pkt_link link, uint64_t *now, uint64_t ts_us,
+				  const uint8_t *frame, size_t caplen, struct pkt_view *v);
+
 struct sensor;
 
 /* Returns NULL when out of memory. */
@@ -64,8 +81,6 @@ struct sensor_blindness {
 	uint64_t gap_bytes;
 	uint64_t cap_hits;    /* data or state dropped or cut short at a cap */
 };
-
-void sensor_blindness(const struct sensor *s, struct sensor_blindness *b);
 
 /*
  * Every counter of one sensor, as plain data, so that the sensors of a

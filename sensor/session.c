@@ -45,7 +45,6 @@ _Static_assert(sizeof(struct pending) <= SESSION_RECORD_SIZE, "a request fits a 
 struct session_dir {
 	struct h1_parser *parser;
 	uint64_t msg_start_us; /* packet time of the current message's first byte */
-	bool idle;             /* between messages: the next byte starts one */
 	bool counted_not_http;
 	bool seen;             /* any byte of this direction arrived */
 	bool to_h2;            /* this direction now belongs to s->h2 */
@@ -104,12 +103,8 @@ void session_env_leave(struct session_env *env)
 {
 	if (--env->users > 0)
 		return;
-	while (env->spare) {
-		void *rec = env->spare;
-		memcpy(&env->spare, rec, sizeof env->spare);
-		free(rec);
-	}
-	env->n_spare = 0;
+	while (env->spare)
+		free(session_record_get(env));
 }
 
 void session_emit(struct session_env *env, struct api_event *ev)
@@ -178,7 +173,7 @@ static enum h1_body_mode on_request(struct cb_ctx *c, const struct h1_head *h)
 		if (s->head)
 			emit_oldest_early(env, s, c->now);
 		else
-			p = memset(&early, 0, sizeof early);
+			p = &early;
 	}
 	if (!p) {
 		p = session_record_get(env);
@@ -188,10 +183,10 @@ static enum h1_body_mode on_request(struct cb_ctx *c, const struct h1_head *h)
 		} else {
 			env->memory += sizeof *p;
 		}
-		/* Reused records: as zeroed (see exchange_reset). */
-		memset(p, 0, offsetof(struct pending, ev));
-		exchange_reset(&p->ev);
 	}
+	/* Reused records and the stack's: as zeroed (see exchange_reset). */
+	memset(p, 0, offsetof(struct pending, ev));
+	exchange_reset(&p->ev);
 	struct api_event *ev = &p->ev;
 	ev->ts_us = s->dir[c->side].msg_start_us;
 	ev->proto = h->version_minor == 1 ? EV_HTTP11 : EV_HTTP10;
@@ -281,7 +276,6 @@ static enum h1_body_mode on_response(struct cb_ctx *c, const struct h1_head *h)
 static enum h1_body_mode cb_head(void *ctx, const struct h1_head *h)
 {
 	struct cb_ctx *c = ctx;
-	c->s->dir[c->side].idle = false;
 	return h->is_request ? on_request(c, h) : on_response(c, h);
 }
 
@@ -305,7 +299,6 @@ static void cb_end(void *ctx)
 {
 	struct cb_ctx *c = ctx;
 	struct session *s = c->s;
-	s->dir[c->side].idle = true;
 	s->dir[c->side].msg_start_us = c->now;
 	if (is_request_side(c)) {
 		if (s->req_cur)
@@ -322,7 +315,6 @@ static void cb_error(void *ctx, enum h1_error err, bool in_message)
 {
 	struct cb_ctx *c = ctx;
 	struct session *s = c->s;
-	s->dir[c->side].idle = true;
 	s->dir[c->side].msg_start_us = c->now;
 	if (err == H1_ERR_H2_PREFACE) {
 		c->env->stats.http2_preface++;
@@ -360,7 +352,6 @@ static struct session *session_get(struct session_env *env, struct flow *f)
 	if (!s)
 		return NULL;
 	s->client = -1;
-	s->dir[0].idle = s->dir[1].idle = true;
 	env->memory += sizeof *s;
 	env->stats.sessions++;
 	session_env_enter(env);
@@ -472,20 +463,20 @@ void session_data(struct session_env *env, struct flow *f, int side, const uint8
 	struct h1_parser *hp = parser_of(env, f, s, side);
 	if (!hp)
 		return;
-	if (d->idle)
-		d->msg_start_us = now; /* this piece may hold the next message's first byte */
+	/*
+	 * This piece may hold the next message's first byte: only while the parser
+	 * holds nothing of the next message. A message that began in an earlier
+	 * piece, after the previous one ended there (cb_end set the time), keeps
+	 * that piece's time whichever later piece completes its head: the event's
+	 * ts must not depend on where the stream was cut (found by fuzz_http1's
+	 * differential mode).
+	 */
+	if (h1_between_messages(hp))
+		d->msg_start_us = now;
 	struct cb_ctx c = {env, f, s, side, now};
 	size_t before = h1_memory(hp);
 	size_t used = h1_feed(hp, p, len, &callbacks, &c);
 	env->memory += h1_memory(hp) - before;
-	/*
-	 * Idle only while the parser holds nothing of the next message. A message
-	 * that began in this piece, after the previous one ended here (cb_end set
-	 * the time), keeps this piece's time whichever later piece completes its
-	 * head: the event's ts must not depend on where the stream was cut (found
-	 * by fuzz_http1's differential mode).
-	 */
-	d->idle = h1_between_messages(hp);
 
 	if (s->h2_preface) {
 		/* The client's direction is HTTP/2 from the preface on. Without an
